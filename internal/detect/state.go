@@ -33,10 +33,10 @@ type State interface {
 	LastMFASuccess(subjectKey string, from, to time.Time) (time.Time, bool, error)
 
 	// TouchIPTarget counts one failure from a source address against a
-	// target (a user name, or a placeholder unique to one failure whose
-	// name CloudTrail hid). A target last touched before since starts
-	// afresh.
-	TouchIPTarget(account, ip, target string, at, since time.Time, mfa incident.Stage) error
+	// target (a subject key, or a placeholder unique to one failure whose
+	// name CloudTrail hid) and returns the target's tally. A target last
+	// touched before since starts afresh.
+	TouchIPTarget(account, ip, target string, at, since time.Time, mfa incident.Stage) (IPTarget, error)
 	// IPTargets lists the targets of a source address touched at or after
 	// since.
 	IPTargets(account, ip string, since time.Time) ([]IPTarget, error)

@@ -167,7 +167,7 @@ const (
 	MaxSourceIPs  = 50
 	MaxUserAgents = 10
 	MaxTargets    = 100
-	MaxRecent     = 32
+	MaxRegions    = 20
 )
 
 // Incident groups the failed sign-ins of one subject that belong together.
@@ -184,9 +184,9 @@ type Incident struct {
 	LastSeen       time.Time      `json:"last_seen"`
 
 	// SourceIPs lists distinct source addresses, sorted, at most
-	// MaxSourceIPs; SourceIPCount is exact.
+	// MaxSourceIPs; MoreSourceIPs says that others were left out.
 	SourceIPs     []string `json:"source_ips"`
-	SourceIPCount int      `json:"source_ip_count"`
+	MoreSourceIPs bool     `json:"more_source_ips,omitempty"`
 	UserAgents    []string `json:"user_agents,omitempty"`
 	Regions       []string `json:"regions,omitempty"`
 
@@ -195,8 +195,8 @@ type Incident struct {
 	PriorMFASuccess *time.Time `json:"prior_mfa_success"`
 
 	// Targets lists the user names a spray tried (at most MaxTargets);
-	// TargetCount counts distinct known names, UnknownTargets the failures
-	// whose name CloudTrail hid.
+	// TargetCount counts the distinct known names, UnknownTargets the
+	// failures whose name CloudTrail hid.
 	Targets        []string `json:"targets,omitempty"`
 	TargetCount    int      `json:"target_count,omitempty"`
 	UnknownTargets int      `json:"unknown_targets,omitempty"`
@@ -206,8 +206,8 @@ type Incident struct {
 	MFANo      int `json:"mfa_no"`
 	MFAUnknown int `json:"mfa_unknown"`
 
-	// Recent holds the latest failures (at most MaxRecent), enough to
-	// evaluate every windowed threshold.
+	// Recent holds the latest failures, as many as the windowed
+	// thresholds need, oldest first.
 	Recent []Failure `json:"recent,omitempty"`
 
 	// FirstEventID and LastEventID with LastRegion let the alert link to
