@@ -1,0 +1,182 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/mfabot/mfabot/internal/incident"
+)
+
+// ErrLocked is returned by Open when another process holds the store's file
+// lock for longer than Options.Timeout.
+var ErrLocked = errors.New("store is locked")
+
+// ErrSchemaTooNew is returned by Open when the file was written by a newer
+// mfabot whose schema this code does not know.
+var ErrSchemaTooNew = errors.New("store schema is newer than this mfabot")
+
+// Defaults and floors for Options.
+const (
+	DefaultTimeout         = time.Second
+	DefaultDedupeRetention = 48 * time.Hour
+	MinDedupeRetention     = 48 * time.Hour
+	DefaultLoginRetention  = 24 * time.Hour
+	DefaultIPRetention     = time.Hour
+)
+
+// Options tunes Open. The zero value is valid and gives the defaults.
+type Options struct {
+	// Timeout is how long Open waits for the file lock; zero or less means
+	// DefaultTimeout. Open never waits forever.
+	Timeout time.Duration
+	// Logger receives migration and pruning messages; nil discards them.
+	Logger *slog.Logger
+	// DedupeRetention is how long dedupe keys are kept. Zero means
+	// DefaultDedupeRetention; a value below MinDedupeRetention is raised
+	// to it.
+	DedupeRetention time.Duration
+	// LoginRetention is how long successful MFA sign-ins are kept; zero or
+	// less means DefaultLoginRetention.
+	LoginRetention time.Duration
+	// IPRetention is how long an IP target is kept after it was last
+	// touched; zero or less means DefaultIPRetention.
+	IPRetention time.Duration
+}
+
+// normalize fills in defaults and clamps values, logging any clamp.
+func (o Options) normalize() Options {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	switch {
+	case o.DedupeRetention == 0:
+		o.DedupeRetention = DefaultDedupeRetention
+	case o.DedupeRetention < MinDedupeRetention:
+		o.Logger.Warn("dedupe retention raised to the minimum",
+			"requested", o.DedupeRetention, "used", MinDedupeRetention)
+		o.DedupeRetention = MinDedupeRetention
+	}
+	if o.LoginRetention <= 0 {
+		o.LoginRetention = DefaultLoginRetention
+	}
+	if o.IPRetention <= 0 {
+		o.IPRetention = DefaultIPRetention
+	}
+	return o
+}
+
+// Store is an open mfabot database. It is safe for concurrent use; bbolt
+// serialises writers and lets readers run alongside them.
+type Store struct {
+	db   *bbolt.DB
+	path string
+	opts Options
+	log  *slog.Logger
+}
+
+// Open opens (creating if needed) the store at path, takes its file lock and
+// brings its schema up to SchemaVersion. It fails with an error wrapping
+// ErrLocked when another process holds the lock, and with one wrapping
+// ErrSchemaTooNew when the file comes from a newer mfabot.
+func Open(path string, opts Options) (*Store, error) {
+	opts = opts.normalize()
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: opts.Timeout})
+	if err != nil {
+		if errors.Is(err, bbolt.ErrTimeout) {
+			return nil, fmt.Errorf("store %s is in use by another mfabot process (lock not released within %s): %w",
+				path, opts.Timeout, ErrLocked)
+		}
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	s := &Store{db: db, path: path, opts: opts, log: opts.Logger}
+	if err := s.migrate(); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close releases the file lock and closes the store. Closing twice is
+// harmless.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("close store %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// Path returns the file the store was opened from.
+func (s *Store) Path() string { return s.path }
+
+// Update runs fn in a read-write transaction, committing when fn returns nil
+// and rolling back otherwise. fn's error is returned as is. Update does not
+// start when ctx is already done.
+func (s *Store) Update(ctx context.Context, fn func(*Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("store update: %w", err)
+	}
+	return s.db.Update(func(btx *bbolt.Tx) error {
+		return fn(&Tx{tx: btx, s: s})
+	})
+}
+
+// View runs fn in a read-only transaction. fn's error is returned as is.
+// View does not start when ctx is already done.
+func (s *Store) View(ctx context.Context, fn func(*Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("store view: %w", err)
+	}
+	return s.db.View(func(btx *bbolt.Tx) error {
+		return fn(&Tx{tx: btx, s: s})
+	})
+}
+
+// ListIncidents returns every incident in the order of Tx.Incidents.
+func (s *Store) ListIncidents(ctx context.Context) ([]*incident.Incident, error) {
+	var out []*incident.Incident
+	err := s.View(ctx, func(tx *Tx) error {
+		var err error
+		out, err = tx.Incidents()
+		return err
+	})
+	return out, err
+}
+
+// Prune runs Tx.Prune in its own transaction.
+func (s *Store) Prune(ctx context.Context, now time.Time) (Pruned, error) {
+	var p Pruned
+	err := s.Update(ctx, func(tx *Tx) error {
+		var err error
+		p, err = tx.Prune(now)
+		return err
+	})
+	if err == nil && p.Total() > 0 {
+		s.log.Debug("store pruned", "dedupe", p.Dedupe, "mfa_logins", p.MFALogins, "ip_targets", p.IPTargets)
+	}
+	return p, err
+}
+
+// Tx is one transaction on the store. It is valid only inside the function
+// given to Store.View or Store.Update, and like bbolt's it must not be
+// shared between goroutines. Write methods fail in a View transaction.
+type Tx struct {
+	tx *bbolt.Tx
+	s  *Store
+}
+
+// bucket returns a top-level bucket, which migrations guarantee exists.
+func (tx *Tx) bucket(name string) (*bbolt.Bucket, error) {
+	b := tx.tx.Bucket([]byte(name))
+	if b == nil {
+		return nil, fmt.Errorf("bucket %s is missing", name)
+	}
+	return b, nil
+}
