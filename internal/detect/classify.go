@@ -97,7 +97,7 @@ func (e *Engine) evaluate(inc *incident.Incident) (incident.Classification, stri
 			n, inc.UnknownTargets, inc.Subject.SourceIP, short(cfg.SprayWindow))
 	}
 	if n := maxInWindow(inc.Recent, cfg.BruteForceWindow); n >= cfg.BruteForceCount {
-		return incident.BruteForce, fmt.Sprintf("%d failures within %s", n, short(cfg.BruteForceWindow))
+		return incident.BruteForce, fmt.Sprintf("%d failures, at least %d of them within %s", inc.Failures, n, short(cfg.BruteForceWindow))
 	}
 	if n := maxIPsInWindow(inc.Recent, cfg.BruteForceWindow); n >= cfg.BruteForceIPs {
 		return incident.BruteForce, fmt.Sprintf("failures from %d source IPs within %s", n, short(cfg.BruteForceWindow))
