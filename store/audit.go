@@ -104,7 +104,17 @@ func (tx *Tx) AppendAudit(e AuditEntry) (AuditEntry, error) {
 		if err != nil {
 			return fmt.Errorf("encode entry %d: %w", e.Seq, err)
 		}
-		return b.Put(key, data)
+		if err := b.Put(key, data); err != nil {
+			return err
+		}
+		if e.IncidentID == "" {
+			return nil
+		}
+		idx, err := tx.bucket(bucketAuditByIncident)
+		if err != nil {
+			return err
+		}
+		return idx.Put(auditIndexKey(e.IncidentID, e.Seq), nil)
 	}()
 	if err != nil {
 		// Give the seq back so that a caller who commits anyway leaves
@@ -116,13 +126,30 @@ func (tx *Tx) AppendAudit(e AuditEntry) (AuditEntry, error) {
 }
 
 // AuditEntries returns the audit entries about incidentID in log order, or
-// every entry when incidentID is empty. It scans the whole log.
+// every entry when incidentID is empty.
 func (tx *Tx) AuditEntries(incidentID string) ([]AuditEntry, error) {
 	b, err := tx.bucket(bucketAudit)
 	if err != nil {
 		return nil, err
 	}
 	var out []AuditEntry
+	if incidentID != "" {
+		idx, err := tx.bucket(bucketAuditByIncident)
+		if err != nil {
+			return nil, err
+		}
+		prefix := append([]byte(incidentID), 0)
+		c := idx.Cursor()
+		for k, _ := c.Seek(prefix); k != nil && len(k) == len(prefix)+8 && string(k[:len(prefix)]) == string(prefix); k, _ = c.Next() {
+			key := k[len(prefix):]
+			e, err := decodeAudit(key, b.Get(key))
+			if err != nil {
+				return nil, fmt.Errorf("audit entries: %w", err)
+			}
+			out = append(out, e)
+		}
+		return out, nil
+	}
 	c := b.Cursor()
 	for k, v := c.First(); k != nil; k, v = c.Next() {
 		e, err := decodeAudit(k, v)

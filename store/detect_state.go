@@ -13,8 +13,11 @@ import (
 
 var _ detect.State = (*Tx)(nil)
 
-// MarkSeen records the dedupe key (account, eventID) with the event's time
-// and reports whether it was new. A key seen before is left untouched.
+// MarkSeen records the dedupe key (account, eventID) and reports whether it
+// was new. A key seen before is left untouched. The key is kept for the
+// retention period from the event's time, or from the time given to
+// SetSeenAt when that is later, so that old records replayed again after a
+// restart are still recognised.
 func (tx *Tx) MarkSeen(account, eventID string, eventTime time.Time) (bool, error) {
 	if eventID == "" {
 		return false, errors.New("mark seen: empty event id")
@@ -34,7 +37,11 @@ func (tx *Tx) MarkSeen(account, eventID string, eventTime time.Time) (bool, erro
 	if dedupe.Get(key) != nil {
 		return false, nil
 	}
-	t := encodeTime(eventTime)
+	keep := eventTime
+	if tx.seenAt.After(keep) {
+		keep = tx.seenAt
+	}
+	t := encodeTime(keep)
 	if err := dedupe.Put(key, t); err != nil {
 		return false, fmt.Errorf("mark seen %q: %w", key, err)
 	}
@@ -184,3 +191,7 @@ func decodeIPTarget(key, data []byte) (detect.IPTarget, error) {
 	}
 	return t, nil
 }
+
+// SetSeenAt sets the time from which dedupe keys recorded in this
+// transaction are kept (see MarkSeen): normally the wall-clock time.
+func (tx *Tx) SetSeenAt(t time.Time) { tx.seenAt = t }

@@ -8,14 +8,14 @@
 // implements detect.State, so that one detection step (dedupe, incident
 // update, audit entry, checkpoint) commits or rolls back as a whole.
 //
-// # Schema, version 1
+// # Schema, version 2
 //
 // Every name below is a top-level bucket unless indented under another.
 // Byte strings are written as in Go; "+" concatenates; <t> is an 8-byte
 // time (see Encodings).
 //
 //	meta
-//	│   "schema_version" -> uint64, 8 bytes big-endian (currently 1)
+//	│   "schema_version" -> uint64, 8 bytes big-endian (currently 2)
 //	│
 //	incidents                    (bucket sequence n gives id "INC-<n>")
 //	│   <id>                     -> JSON incident.Incident
@@ -43,7 +43,25 @@
 //	│   <seq, uint64 8 bytes big-endian> -> JSON AuditEntry
 //	│
 //	checkpoints
-//	    <source name>            -> opaque bytes owned by the source
+//	│   <source name>            -> opaque bytes owned by the source
+//	│
+//	alerts                       (version 2)
+//	│   <id>                     -> JSON incident.Alert: the Slack side
+//	│
+//	alerts_by_ts                 (version 2)
+//	│   <channel> 0x00 <ts>      -> <id> whose alert or reset prompt it is
+//	│
+//	dirty                        (version 2)
+//	│   <id>                     -> <t> from when its messages need syncing
+//	│
+//	thread_outbox                (version 2; bucket sequence orders messages)
+//	│   <id> 0x00 <seq, 8 bytes> -> JSON incident.ThreadMessage to post
+//	│
+//	audit_by_incident            (version 2)
+//	    <id> 0x00 <seq, 8 bytes> -> empty; an index of audit by incident
+//
+// Version 1 had the buckets up to checkpoints; migrating to version 2 adds
+// the rest and indexes the existing audit entries by incident.
 //
 // # Encodings
 //

@@ -12,7 +12,7 @@ import (
 )
 
 // SchemaVersion is the schema this code writes; see the package doc.
-const SchemaVersion uint64 = 1
+const SchemaVersion uint64 = 2
 
 // Bucket names and the meta key, as drawn in the package doc.
 const (
@@ -41,6 +41,7 @@ type migration struct {
 func migrations() []migration {
 	return []migration{
 		{version: 1, name: "create the v1 buckets", apply: migrateV1},
+		{version: 2, name: "add the alert buckets and the audit index", apply: migrateV2},
 	}
 }
 

@@ -168,8 +168,9 @@ func (s *Store) Prune(ctx context.Context, now time.Time) (Pruned, error) {
 // given to Store.View or Store.Update, and like bbolt's it must not be
 // shared between goroutines. Write methods fail in a View transaction.
 type Tx struct {
-	tx *bbolt.Tx
-	s  *Store
+	tx     *bbolt.Tx
+	s      *Store
+	seenAt time.Time
 }
 
 // bucket returns a top-level bucket, which migrations guarantee exists.
