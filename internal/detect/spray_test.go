@@ -18,9 +18,9 @@ func TestPasswordSprayAbsorbsItsTargets(t *testing.T) {
 		hidden(2*m, ipB),
 		fail("u3", 3*m, ipB, no),
 		fail("victim", 3*m, ipA, cloudtrail.MFAYes), // the victim's own failure from elsewhere
-		hidden(4*m, ipB),                             // the fifth name: spray
-		fail("victim", 5*m, ipB, no),                 // joins the spray, not the victim's incident
-		fail("u1", 6*m, ipB, no),                     // a name already tried
+		hidden(4*m, ipB),                            // the fifth name: spray
+		fail("victim", 5*m, ipB, no),                // joins the spray, not the victim's incident
+		fail("u1", 6*m, ipB, no),                    // a name already tried
 	}
 	st, _ := run(t, DefaultConfig(), events)
 	incs := st.Incidents()
