@@ -29,6 +29,8 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"run", "run the Slack bot (Socket Mode) with the sources in mfabot.yml", cmdRun},
+		{"demo", "run the real bot against local Slack and AWS and print a transcript", cmdDemo},
 		{"replay", "run detection over CloudTrail files and print the incidents", cmdReplay},
 		{"simulate", "write realistic CloudTrail sign-in traffic for drills and tests", cmdSimulate},
 	}
