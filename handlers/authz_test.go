@@ -30,11 +30,15 @@ func TestAuthorisation(t *testing.T) {
 		{"the person before any DM", func() error {
 			return a.userAction(Click{User: "UUSER", Channel: "", MessageTS: ""}, &incident.Alert{})
 		}, false},
-		{"another approver approves", func() error { return a.approverAction(Click{User: "UAPPR2", Channel: "C1", MessageTS: "3.3"}, al, true) }, true},
+		{"another approver approves", func() error {
+			return a.approverAction(Click{User: "UAPPR2", Channel: "C1", MessageTS: "3.3"}, al, true)
+		}, true},
 		{"the requester approves their own request", func() error {
 			return a.approverAction(Click{User: "UAPPR", Channel: "C1", MessageTS: "3.3"}, al, true)
 		}, false},
-		{"the requester may deny it", func() error { return a.approverAction(Click{User: "UAPPR", Channel: "C1", MessageTS: "3.3"}, al, false) }, true},
+		{"the requester may deny it", func() error {
+			return a.approverAction(Click{User: "UAPPR", Channel: "C1", MessageTS: "3.3"}, al, false)
+		}, true},
 		{"a responder who is not an approver", func() error {
 			return a.approverAction(Click{User: "URESP", Channel: "C1", MessageTS: "3.3"}, al, true)
 		}, false},
