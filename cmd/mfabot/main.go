@@ -33,6 +33,7 @@ func commands() []command {
 		{"demo", "run the real bot against local Slack and AWS and print a transcript", cmdDemo},
 		{"replay", "run detection over CloudTrail files and print the incidents", cmdReplay},
 		{"simulate", "write realistic CloudTrail sign-in traffic for drills and tests", cmdSimulate},
+		{"audit", "verify that the audit log was not tampered with", cmdAudit},
 	}
 }
 
