@@ -6,6 +6,7 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -18,6 +19,7 @@ import (
 	"github.com/slack-go/slack/socketmode"
 
 	"github.com/mfabot/mfabot/handlers"
+	"github.com/mfabot/mfabot/store"
 )
 
 // Handler is what the bot routes work to; *handlers.App implements it.
@@ -26,6 +28,15 @@ type Handler interface {
 	HandleSubmission(ctx context.Context, s handlers.Submission)
 	HandleMessage(ctx context.Context, m handlers.MessageEvent)
 	HandleCommand(ctx context.Context, c handlers.SlashRequest)
+}
+
+// Journal records envelopes before they are acknowledged and forgets them
+// when their work is done, so that a crash loses no acknowledged click;
+// *store.Inbox implements it.
+type Journal interface {
+	Add(typ string, payload []byte, received time.Time) (uint64, error)
+	Done(id uint64) error
+	Pending() ([]store.Envelope, error)
 }
 
 // Socket is the part of the Socket Mode client the bot uses.
@@ -50,6 +61,9 @@ type Options struct {
 	// OnAck, when set, observes how long each acknowledgement took from
 	// the envelope's arrival (for benchmarks).
 	OnAck func(time.Duration)
+	// Journal, when set, records each envelope before it is acknowledged;
+	// Run first finishes the work of envelopes left from a crash.
+	Journal Journal
 }
 
 func (o Options) withDefaults() Options {
@@ -113,6 +127,8 @@ func (b *Bot) Run(ctx context.Context) error {
 			}
 		}()
 	}
+
+	b.resume(ctx, jobs)
 
 	sockCtx, stopSock := context.WithCancel(ctx)
 	defer stopSock()
@@ -183,6 +199,14 @@ func (b *Bot) accept(ctx context.Context, evt socketmode.Event) func(context.Con
 	if evt.Request == nil {
 		return nil
 	}
+	var journalled uint64
+	if j := b.opts.Journal; j != nil && routable(evt.Type) {
+		id, err := j.Add(string(evt.Type), evt.Request.Payload, arrived)
+		if err != nil {
+			b.log.Error("journal failed; the work of this envelope is not crash-safe", "envelope", evt.Request.EnvelopeID, "err", err)
+		}
+		journalled = id
+	}
 	actx, cancel := context.WithTimeout(ctx, b.opts.AckTimeout)
 	err := b.socket.AckCtx(actx, evt.Request.EnvelopeID, nil)
 	cancel()
@@ -192,7 +216,86 @@ func (b *Bot) accept(ctx context.Context, evt socketmode.Event) func(context.Con
 	if b.opts.OnAck != nil {
 		b.opts.OnAck(time.Since(arrived))
 	}
-	return route(evt, b.handler, b.log)
+	return b.done(route(evt, b.handler, b.log), journalled)
+}
+
+// routable reports whether an envelope type carries work.
+func routable(t socketmode.EventType) bool {
+	return t == socketmode.EventTypeInteractive || t == socketmode.EventTypeSlashCommand || t == socketmode.EventTypeEventsAPI
+}
+
+// done wraps a job so that its journal entry is forgotten once it ran.
+func (b *Bot) done(job func(context.Context), id uint64) func(context.Context) {
+	if id == 0 {
+		return job
+	}
+	return func(ctx context.Context) {
+		if job != nil {
+			job(ctx)
+		}
+		if ctx.Err() != nil {
+			return // cut short by shutdown: do it again next time
+		}
+		if err := b.opts.Journal.Done(id); err != nil {
+			b.log.Error("journal", "err", err)
+		}
+	}
+}
+
+// resume queues the work of envelopes acknowledged before a crash.
+func (b *Bot) resume(ctx context.Context, jobs chan<- func(context.Context)) {
+	if b.opts.Journal == nil {
+		return
+	}
+	pending, err := b.opts.Journal.Pending()
+	if err != nil {
+		b.log.Error("journal: cannot list unfinished work", "err", err)
+		return
+	}
+	for _, e := range pending {
+		evt, err := decodeRequest(e.Type, e.Payload)
+		var job func(context.Context)
+		if err != nil {
+			b.log.Error("journal: dropping an entry that cannot be decoded", "id", e.ID, "err", err)
+		} else {
+			job = route(evt, b.handler, b.log)
+		}
+		b.log.Info("resuming work acknowledged before a restart", "type", e.Type, "received", e.Received)
+		select {
+		case jobs <- b.done(job, e.ID):
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// decodeRequest rebuilds an event from a journalled envelope, as the
+// Socket Mode client decodes it.
+func decodeRequest(typ string, payload []byte) (socketmode.Event, error) {
+	evt := socketmode.Event{Type: socketmode.EventType(typ)}
+	switch evt.Type {
+	case socketmode.EventTypeInteractive:
+		var cb slack.InteractionCallback
+		if err := json.Unmarshal(payload, &cb); err != nil {
+			return evt, err
+		}
+		evt.Data = cb
+	case socketmode.EventTypeSlashCommand:
+		var cmd slack.SlashCommand
+		if err := json.Unmarshal(payload, &cmd); err != nil {
+			return evt, err
+		}
+		evt.Data = cmd
+	case socketmode.EventTypeEventsAPI:
+		ev, err := slackevents.ParseEvent(payload, slackevents.OptionNoVerifyToken())
+		if err != nil {
+			return evt, err
+		}
+		evt.Data = ev
+	default:
+		return evt, fmt.Errorf("unknown envelope type %q", typ)
+	}
+	return evt, nil
 }
 
 // runJob runs one piece of work with its timeout, surviving a panic.

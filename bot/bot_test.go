@@ -11,6 +11,7 @@ import (
 	"github.com/slack-go/slack/socketmode"
 
 	"github.com/mfabot/mfabot/handlers"
+	"github.com/mfabot/mfabot/store"
 )
 
 // fakeSocket records acks and runs until its context ends.
@@ -48,7 +49,14 @@ func (h *blockingHandler) HandleClick(ctx context.Context, c handlers.Click) {
 	h.running++
 	h.peak = max(h.peak, h.running)
 	h.mu.Unlock()
-	<-h.release
+	select {
+	case <-h.release:
+	case <-ctx.Done(): // shutdown gave up waiting: the click is not done
+		h.mu.Lock()
+		h.running--
+		h.mu.Unlock()
+		return
+	}
 	h.mu.Lock()
 	h.running--
 	h.clicks = append(h.clicks, c)
@@ -134,3 +142,97 @@ type recorder struct {
 func (r *recorder) HandleSubmission(_ context.Context, s handlers.Submission) { *r.sub = s }
 
 func nilLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// memJournal is a Journal in memory.
+type memJournal struct {
+	mu      sync.Mutex
+	seq     uint64
+	entries map[uint64]store.Envelope
+}
+
+func (m *memJournal) Add(typ string, payload []byte, at time.Time) (uint64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.seq++
+	if m.entries == nil {
+		m.entries = map[uint64]store.Envelope{}
+	}
+	m.entries[m.seq] = store.Envelope{ID: m.seq, Type: typ, Payload: payload, Received: at}
+	return m.seq, nil
+}
+
+func (m *memJournal) Done(id uint64) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.entries, id)
+	return nil
+}
+
+func (m *memJournal) Pending() ([]store.Envelope, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []store.Envelope
+	for i := uint64(1); i <= m.seq; i++ {
+		if e, ok := m.entries[i]; ok {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// TestJournalledWorkSurvivesARestart acknowledges a click, stops the bot
+// before its work could run, and checks that the next bot does the work
+// and forgets it.
+func TestJournalledWorkSurvivesARestart(t *testing.T) {
+	j := &memJournal{}
+	payload := `{"type":"block_actions","user":{"id":"U9"},"container":{"type":"message","channel_id":"C1","message_ts":"1.1"},"trigger_id":"1.2.x","actions":[{"action_id":"resolve","block_id":"alert_actions","value":"INC-3","type":"button"}]}`
+	evt, err := decodeRequest(string(socketmode.EventTypeInteractive), []byte(payload))
+	if err != nil {
+		t.Fatal(err)
+	}
+	evt.Request = &socketmode.Request{EnvelopeID: "env-1", Type: "interactive", Payload: []byte(payload)}
+
+	// First life: the handler never gets to finish.
+	stuck := &blockingHandler{release: make(chan struct{})}
+	sock := &fakeSocket{}
+	events := make(chan socketmode.Event)
+	b := NewWithSocket(sock, events, stuck, Options{Workers: 1, Journal: j, Drain: 50 * time.Millisecond}, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- b.Run(ctx) }()
+	events <- evt
+	for len(sock.acked()) == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	<-done // the drain period passes; the job's context is cancelled
+	close(stuck.release)
+	if p, _ := j.Pending(); len(p) != 1 {
+		t.Fatalf("journal after an interrupted click: %d entries, want 1", len(p))
+	}
+
+	// Second life: the click is handled from the journal, then forgotten.
+	h := &blockingHandler{release: make(chan struct{})}
+	close(h.release)
+	b = NewWithSocket(&fakeSocket{}, make(chan socketmode.Event), h, Options{Workers: 1, Journal: j}, nil)
+	ctx, cancel = context.WithCancel(context.Background())
+	go func() { done <- b.Run(ctx) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		h.mu.Lock()
+		n := len(h.clicks)
+		h.mu.Unlock()
+		if n == 1 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	<-done
+	if len(h.clicks) != 1 || h.clicks[0].Value != "INC-3" || h.clicks[0].User != "U9" || h.clicks[0].ActionID != "resolve" {
+		t.Fatalf("replayed clicks: %+v", h.clicks)
+	}
+	if p, _ := j.Pending(); len(p) != 0 {
+		t.Fatalf("journal after the replay: %d entries, want 0", len(p))
+	}
+}

@@ -166,24 +166,34 @@ func (a *App) investigate(ctx context.Context, c Click) error {
 		if !al.InvestigatedAt.IsZero() && a.now().Sub(al.InvestigatedAt) < reinvestigateAfter {
 			return refuse("%s was investigated by %s moments ago; the results are in the thread.", i.ID, mentionOf(al.InvestigatedBy))
 		}
-		al.InvestigatedBy, al.InvestigatedAt = c.User, a.now()
+		al.InvestigatedBy, al.InvestigatedAt, al.Investigating = c.User, a.now(), true
 		inc = i
 		return a.timeline(tx, i.ID, a.entry(c.User, "investigate", "started", "querying CloudTrail logs and IAM"))
 	})
 	if err != nil {
 		return err
 	}
+	return a.report(ctx, inc, c.User)
+}
+
+// report runs the investigation and queues its report for the thread. It is
+// also how an investigation cut short by a crash is finished.
+func (a *App) report(ctx context.Context, inc *incident.Incident, actor string) error {
 	report := a.Investigator.Run(ctx, inc)
 	msg := InvestigationMessage(report)
 	blocks, err := marshalBlocks(msg)
 	if err != nil {
 		return err
 	}
-	return a.change(ctx, inc.ID, func(tx *store.Tx, _ *incident.Incident, _ *incident.Alert) error {
+	return a.change(ctx, inc.ID, func(tx *store.Tx, _ *incident.Incident, al *incident.Alert) error {
+		if !al.Investigating {
+			return nil // finished by an earlier attempt
+		}
+		al.Investigating = false
 		if err := tx.QueueThread(inc.ID, incident.ThreadMessage{Text: msg.Text, Blocks: blocks}); err != nil {
 			return err
 		}
-		_, err := tx.AppendAudit(store.AuditEntry{Time: a.now(), Actor: c.User, Action: "investigate",
+		_, err := tx.AppendAudit(store.AuditEntry{Time: a.now(), Actor: actor, Action: "investigate",
 			IncidentID: inc.ID, Outcome: string(report.Finding), Detail: report.Why})
 		return err
 	})

@@ -154,26 +154,54 @@ func (a *App) approve(ctx context.Context, s Submission) error {
 	if method == "" {
 		return refuse("Say how you verified the person's identity before approving.")
 	}
-	var user string
 	err := a.change(ctx, s.Metadata, func(tx *store.Tx, inc *incident.Incident, al *incident.Alert) error {
 		if err := a.decisionCheck(s.User, al, true); err != nil {
 			return err
 		}
 		r := al.Reset
 		r.Status, r.DecidedBy, r.DecidedAt, r.Verification, r.Reason = incident.ResetApproved, s.User, a.now(), method, note
-		user = inc.Subject.User
 		return a.timeline(tx, inc.ID, a.entry(s.User, "approve reset", "approved", "identity verified: "+method))
 	})
 	if err != nil {
 		return err
 	}
+	return a.carryOut(ctx, s.Metadata)
+}
+
+// unfinished reports whether an approved reset still has to be carried out.
+func unfinished(al *incident.Alert) bool {
+	return al.Reset != nil && al.Reset.Status == incident.ResetApproved && al.Reset.Command == ""
+}
+
+// carryOut acts on an approved reset: it re-lists the user's MFA devices
+// and deactivates them or, when mfabot may not, posts the command for an
+// admin. It is also how a reset approved just before a crash is finished.
+func (a *App) carryOut(ctx context.Context, id string) error {
+	var user string
+	if err := a.view(ctx, id, func(inc *incident.Incident, al *incident.Alert) error {
+		if !unfinished(al) {
+			return errDone
+		}
+		user = inc.Subject.User
+		return nil
+	}); err != nil {
+		if errors.Is(err, errDone) {
+			return nil
+		}
+		return err
+	}
+	s := Submission{Metadata: id}
 	var devices []string
 	listed, lerr := a.MFA.MFADevices(ctx, user)
 	for _, d := range listed {
 		devices = append(devices, d.Serial)
 	}
 	if !a.Cfg.DeactivateMFA {
-		return a.finishReset(ctx, s, devices, awsops.DeactivateCommand(user, devices), lerr)
+		cmd := awsops.DeactivateCommand(user, devices)
+		if cmd == "" {
+			cmd = "aws iam list-mfa-devices --user-name " + awsops.ShellQuote(user) + "   # then deactivate-mfa-device for each serial number"
+		}
+		return a.finishReset(ctx, s, devices, cmd, lerr)
 	}
 	if lerr != nil {
 		return a.finishReset(ctx, s, nil, "", lerr)
@@ -182,9 +210,15 @@ func (a *App) approve(ctx context.Context, s Submission) error {
 	return a.finishReset(ctx, s, done, "", derr)
 }
 
+// errDone stops work that an earlier attempt already finished.
+var errDone = errors.New("already done")
+
 // finishReset records how the approved reset ended.
 func (a *App) finishReset(ctx context.Context, s Submission, devices []string, command string, failure error) error {
 	return a.change(ctx, s.Metadata, func(tx *store.Tx, inc *incident.Incident, al *incident.Alert) error {
+		if !unfinished(al) {
+			return nil
+		}
 		r := al.Reset
 		r.Devices, r.Command = devices, command
 		switch {
@@ -222,4 +256,39 @@ func (a *App) deny(ctx context.Context, s Submission) error {
 		r.Status, r.DecidedBy, r.DecidedAt, r.Reason = incident.ResetDenied, s.User, a.now(), reason
 		return a.timeline(tx, inc.ID, a.entry(s.User, "deny reset", "denied", reason))
 	})
+}
+
+// Resume finishes work that a crash cut short: investigations whose report
+// was never queued, and approved resets never carried out. The bot's
+// journal replays the clicks themselves; this covers what happens after
+// the click's first transaction.
+func (a *App) Resume(ctx context.Context) {
+	var alerts []*incident.Alert
+	if err := a.Store.View(ctx, func(tx *store.Tx) error {
+		var err error
+		alerts, err = tx.Alerts()
+		return err
+	}); err != nil {
+		a.log().Error("resume: list alerts", "err", err)
+		return
+	}
+	for _, al := range alerts {
+		if al.Investigating {
+			var inc *incident.Incident
+			err := a.view(ctx, al.IncidentID, func(i *incident.Incident, _ *incident.Alert) error { inc = i; return nil })
+			if err == nil {
+				a.log().Info("resuming an investigation cut short", "incident", al.IncidentID)
+				err = a.report(ctx, inc, al.InvestigatedBy)
+			}
+			if err != nil {
+				a.log().Error("resume investigation", "incident", al.IncidentID, "err", err)
+			}
+		}
+		if unfinished(al) {
+			a.log().Info("resuming an approved reset", "incident", al.IncidentID)
+			if err := a.carryOut(ctx, al.IncidentID); err != nil {
+				a.log().Error("resume reset", "incident", al.IncidentID, "err", err)
+			}
+		}
+	}
 }

@@ -101,6 +101,11 @@ func serve(ctx context.Context, cfg config, out outside, log *slog.Logger, ready
 		return err
 	}
 	defer st.Close()
+	inbox, err := store.OpenInbox(cfg.Store.Path+".inbox", 0)
+	if err != nil {
+		return err
+	}
+	defer inbox.Close()
 	engine, err := detect.New(cfg.Detection)
 	if err != nil {
 		return err
@@ -156,11 +161,18 @@ func serve(ctx context.Context, cfg config, out outside, log *slog.Logger, ready
 		wg.Wait()
 		return err
 	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		app.Resume(ctx)
+	}()
 	if ready != nil {
 		ready(app)
 	}
 	log.Info("mfabot running", "channel", cfg.Slack.AlertChannel, "store", cfg.Store.Path)
-	err = bot.New(sm, app, out.botOptions, log).Run(ctx)
+	opts := out.botOptions
+	opts.Journal = inbox
+	err = bot.New(sm, app, opts, log).Run(ctx)
 	cancel()
 	wg.Wait()
 	log.Info("mfabot stopped")

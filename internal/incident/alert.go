@@ -42,6 +42,8 @@ type Alert struct {
 
 	InvestigatedBy string    `json:"investigated_by,omitempty"`
 	InvestigatedAt time.Time `json:"investigated_at,omitzero"`
+	// Investigating is set while an investigation's report is due.
+	Investigating bool `json:"investigating,omitempty"`
 
 	ResolvedBy string `json:"resolved_by,omitempty"`
 	Resolution string `json:"resolution,omitempty"`
