@@ -153,6 +153,24 @@ func personOnly(inc *incident.Incident) error {
 	return refuse("%s is about %s, not an IAM user: %s", inc.ID, inc.Subject, guidance(inc.Subject.Kind))
 }
 
+// ownAccount refuses IAM actions on an incident in another AWS account: a
+// user of the same name in mfabot's own account is somebody else.
+func (a *App) ownAccount(inc *incident.Incident) error {
+	if a.Cfg.Account == "" || inc.Subject.Account == a.Cfg.Account {
+		return nil
+	}
+	return refuse("%s is in AWS account %s, but mfabot acts on IAM users of account %s only: handle it in that account.",
+		inc.ID, inc.Subject.Account, a.Cfg.Account)
+}
+
+// iamPerson combines the checks for actions on a person's IAM user.
+func (a *App) iamPerson(inc *incident.Incident) error {
+	if err := personOnly(inc); err != nil {
+		return err
+	}
+	return a.ownAccount(inc)
+}
+
 // investigate runs the runbook's investigation and posts it in the thread.
 func (a *App) investigate(ctx context.Context, c Click) error {
 	var inc *incident.Incident
@@ -160,7 +178,7 @@ func (a *App) investigate(ctx context.Context, c Click) error {
 		if err := a.channelAction(c, al); err != nil {
 			return err
 		}
-		if err := personOnly(i); err != nil {
+		if err := a.iamPerson(i); err != nil {
 			return err
 		}
 		if !al.InvestigatedAt.IsZero() && a.now().Sub(al.InvestigatedAt) < reinvestigateAfter {

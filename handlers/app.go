@@ -85,6 +85,10 @@ type Config struct {
 	SlackIDs    map[string]string
 	IAMTag      string
 	EmailDomain string
+	// Account is the AWS account whose IAM users mfabot may act on; IAM
+	// actions on incidents in other accounts are refused. Empty means
+	// every incident's account.
+	Account string
 	// Region and LogGroup build console links; RunbookURL is linked from
 	// every alert.
 	Region     string

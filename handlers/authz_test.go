@@ -69,3 +69,19 @@ func TestValidIncidentIDs(t *testing.T) {
 		}
 	}
 }
+
+func TestIAMActionsStayInTheirAccount(t *testing.T) {
+	a := &App{Cfg: Config{Account: "111122223333"}}
+	own := &incident.Incident{ID: "INC-1", Subject: incident.Subject{Kind: incident.KindUser, Account: "111122223333", User: "ana"}}
+	other := &incident.Incident{ID: "INC-2", Subject: incident.Subject{Kind: incident.KindUser, Account: "444455556666", User: "ana"}}
+	if err := a.iamPerson(own); err != nil {
+		t.Fatalf("own account: %v", err)
+	}
+	var r *Refusal
+	if err := a.iamPerson(other); !errors.As(err, &r) {
+		t.Fatalf("other account: got %v, want a refusal", err)
+	}
+	if err := (&App{}).iamPerson(other); err != nil {
+		t.Fatalf("no account configured: %v", err)
+	}
+}

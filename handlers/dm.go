@@ -51,7 +51,7 @@ func (a *App) notifyUser(ctx context.Context, c Click) error {
 		if err := a.channelAction(c, al); err != nil {
 			return err
 		}
-		if err := personOnly(i); err != nil {
+		if err := a.iamPerson(i); err != nil {
 			return err
 		}
 		if err := notActive(i); err != nil {
@@ -122,7 +122,8 @@ func (a *App) userAnswer(ctx context.Context, c Click) error {
 				return err
 			}
 			return tx.QueueThread(inc.ID, incident.ThreadMessage{Broadcast: true,
-				Text: fmt.Sprintf("<!here> %s says the failed sign-in of %s was not them. Severity raised to high: treat it as a possible compromise, and do not reset MFA.", mentionOf(c.User), Escape(inc.Subject.User))})
+				Text: fmt.Sprintf("<!here> %s (IAM user %s) says they did not make these sign-ins (%s). Severity raised to high: treat it as a possible compromise, and do not reset MFA.",
+					mentionOf(c.User), Escape(inc.Subject.User), plural(inc.Failures, "failed sign-in", "failed sign-ins"))})
 		}
 	})
 }

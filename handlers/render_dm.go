@@ -95,10 +95,10 @@ func ReEnrolDM(inc *incident.Incident, deactivated []string, command string) Mes
 	var first string
 	switch {
 	case len(deactivated) == 1:
-		first = fmt.Sprintf(":key: After a responder verified your identity, the MFA device of *%s* (account %s) was deactivated: %s.",
+		first = fmt.Sprintf(":key: After an approver verified your identity, the MFA device of *%s* (account %s) was deactivated: %s.",
 			user, acct, code(deactivated[0], 200))
 	case len(deactivated) > 1:
-		first = fmt.Sprintf(":key: After a responder verified your identity, the MFA devices of *%s* (account %s) were deactivated: %s.",
+		first = fmt.Sprintf(":key: After an approver verified your identity, the MFA devices of *%s* (account %s) were deactivated: %s.",
 			user, acct, list(deactivated, 5, 200, 0, code))
 	case command != "":
 		first = fmt.Sprintf(":key: Your MFA reset for *%s* (account %s) was approved; an administrator will deactivate your old MFA device shortly. We'll let you know when it's done, or try the steps below in a little while.", user, acct)

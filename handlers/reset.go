@@ -21,6 +21,9 @@ func (a *App) requestReset(ctx context.Context, c Click) error {
 			return err
 		}
 		user = inc.Subject.User
+		if err := a.ownAccount(inc); err != nil {
+			return err
+		}
 		return resettable(inc, al)
 	}); err != nil {
 		return err

@@ -198,6 +198,9 @@ func (a *App) update(ctx context.Context, fn func(*store.Tx) error) error {
 }
 
 // withAlert reloads the alert in a transaction and saves what fn changes.
+// The syncer records what Slack did with a context that shutdown does not
+// cancel: a message that was posted must be remembered, or it would be
+// posted again after the restart.
 func (a *App) withAlert(ctx context.Context, id string, fn func(*incident.Alert) error) error {
 	return a.update(ctx, func(tx *store.Tx) error {
 		cur, err := tx.Alert(id)
@@ -231,7 +234,7 @@ func (s *Syncer) syncAlert(ctx context.Context, al *incident.Alert, v AlertView)
 			return fmt.Errorf("post alert: %w", err)
 		}
 		al.Channel, al.TS, al.PostedRev = ch, ts, rev
-		return a.withAlert(ctx, al.IncidentID, func(cur *incident.Alert) error {
+		return a.withAlert(context.WithoutCancel(ctx), al.IncidentID, func(cur *incident.Alert) error {
 			cur.Channel, cur.TS, cur.PostedRev = ch, ts, max(cur.PostedRev, rev)
 			return nil
 		})
@@ -240,7 +243,7 @@ func (s *Syncer) syncAlert(ctx context.Context, al *incident.Alert, v AlertView)
 		return fmt.Errorf("update alert: %w", err)
 	}
 	al.PostedRev = rev
-	return a.withAlert(ctx, al.IncidentID, func(cur *incident.Alert) error {
+	return a.withAlert(context.WithoutCancel(ctx), al.IncidentID, func(cur *incident.Alert) error {
 		cur.PostedRev = max(cur.PostedRev, rev)
 		return nil
 	})
@@ -272,7 +275,7 @@ func (s *Syncer) syncThread(ctx context.Context, al *incident.Alert) error {
 		if _, _, err := a.Slack.PostMessageContext(ctx, al.Channel, opts...); err != nil {
 			return fmt.Errorf("post thread line: %w", err)
 		}
-		if err := a.update(ctx, func(tx *store.Tx) error { return tx.DropThread(al.IncidentID, m.Seq) }); err != nil {
+		if err := a.update(context.WithoutCancel(ctx), func(tx *store.Tx) error { return tx.DropThread(al.IncidentID, m.Seq) }); err != nil {
 			return err
 		}
 	}
@@ -290,7 +293,7 @@ func (s *Syncer) syncPrompt(ctx context.Context, al *incident.Alert, inc *incide
 		if err != nil {
 			return fmt.Errorf("post reset prompt: %w", err)
 		}
-		return a.withAlert(ctx, al.IncidentID, func(cur *incident.Alert) error {
+		return a.withAlert(context.WithoutCancel(ctx), al.IncidentID, func(cur *incident.Alert) error {
 			if cur.Reset != nil {
 				cur.Reset.MessageTS = ts
 			}
@@ -301,7 +304,7 @@ func (s *Syncer) syncPrompt(ctx context.Context, al *incident.Alert, inc *incide
 	if _, _, _, err := a.Slack.UpdateMessageContext(ctx, al.Channel, al.Reset.MessageTS, msgOptions(m)...); err != nil {
 		return fmt.Errorf("update reset prompt: %w", err)
 	}
-	return a.withAlert(ctx, al.IncidentID, func(cur *incident.Alert) error {
+	return a.withAlert(context.WithoutCancel(ctx), al.IncidentID, func(cur *incident.Alert) error {
 		cur.PromptRev = max(cur.PromptRev, rev)
 		return nil
 	})
@@ -329,7 +332,7 @@ func (s *Syncer) syncDM(ctx context.Context, al *incident.Alert, inc *incident.I
 			return fmt.Errorf("open DM: %w", err)
 		}
 		al.DMChannel = ch.ID
-		if err := a.withAlert(ctx, al.IncidentID, func(cur *incident.Alert) error {
+		if err := a.withAlert(context.WithoutCancel(ctx), al.IncidentID, func(cur *incident.Alert) error {
 			cur.DMChannel = ch.ID
 			return nil
 		}); err != nil {
@@ -343,7 +346,7 @@ func (s *Syncer) syncDM(ctx context.Context, al *incident.Alert, inc *incident.I
 			if err != nil {
 				return fmt.Errorf("post DM: %w", err)
 			}
-			if err := a.withAlert(ctx, al.IncidentID, func(cur *incident.Alert) error {
+			if err := a.withAlert(context.WithoutCancel(ctx), al.IncidentID, func(cur *incident.Alert) error {
 				cur.DMTS, cur.DMRev = ts, max(cur.DMRev, rev)
 				return nil
 			}); err != nil {
@@ -353,7 +356,7 @@ func (s *Syncer) syncDM(ctx context.Context, al *incident.Alert, inc *incident.I
 			if _, _, _, err := a.Slack.UpdateMessageContext(ctx, al.DMChannel, al.DMTS, msgOptions(m)...); err != nil {
 				return fmt.Errorf("update DM: %w", err)
 			}
-			if err := a.withAlert(ctx, al.IncidentID, func(cur *incident.Alert) error {
+			if err := a.withAlert(context.WithoutCancel(ctx), al.IncidentID, func(cur *incident.Alert) error {
 				cur.DMRev = max(cur.DMRev, rev)
 				return nil
 			}); err != nil {
@@ -366,7 +369,7 @@ func (s *Syncer) syncDM(ctx context.Context, al *incident.Alert, inc *incident.I
 		if _, _, err := a.Slack.PostMessageContext(ctx, al.DMChannel, msgOptions(m)...); err != nil {
 			return fmt.Errorf("post re-enrolment DM: %w", err)
 		}
-		return a.withAlert(ctx, al.IncidentID, func(cur *incident.Alert) error {
+		return a.withAlert(context.WithoutCancel(ctx), al.IncidentID, func(cur *incident.Alert) error {
 			cur.ReEnrolSent = true
 			return nil
 		})

@@ -65,6 +65,11 @@ type awsConfig struct {
 	// CloudTrailLogGroup is the log group a multi-region trail delivers
 	// to; Logs Insights queries run against it.
 	CloudTrailLogGroup string `yaml:"cloudtrail_log_group"`
+	// AccountID is the account whose IAM users mfabot may look up, DM and
+	// reset. Incidents in other accounts (an organization trail) are
+	// alerted, but IAM actions on them are refused. Empty means every
+	// incident is taken to be in the credentials' own account.
+	AccountID string `yaml:"account_id"`
 }
 
 // sourcesConfig selects where sign-in events come from. At least one source
@@ -410,6 +415,9 @@ var (
 // validateForRun reports every problem that stops the bot from running,
 // all at once and each naming its key (and line, when read from a file).
 // Each problem wraps errInvalidConfig, or detect.ErrConfig for thresholds.
+// accountIDRe matches AWS account IDs.
+var accountIDRe = regexp.MustCompile(`^[0-9]{12}$`)
+
 func (c config) validateForRun() error {
 	v := validator{lines: c.lines}
 
@@ -453,6 +461,9 @@ func (c config) validateForRun() error {
 	}
 
 	// AWS.
+	if id := c.AWS.AccountID; id != "" && !accountIDRe.MatchString(id) {
+		v.add("aws.account_id", "%s is not a 12-digit AWS account ID", quote(id))
+	}
 	if lg := c.AWS.CloudTrailLogGroup; lg != "" && !logGroupRe.MatchString(lg) {
 		hint := ""
 		if strings.HasPrefix(lg, "arn:") {

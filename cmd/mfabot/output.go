@@ -117,9 +117,13 @@ func subjectText(s incident.Subject) string {
 // write prints the summary.
 func (s *summary) write(w io.Writer) {
 	st := s.stats
-	fmt.Fprintf(w, "replay: %d records (%s), %d sign-in events: %d failures, %d MFA successes, %d duplicates, %d other; %d skipped; %d incidents\n",
-		st.Records, humanBytes(st.Bytes), st.SignIns, s.effects[detect.Failed], s.effects[detect.Succeeded],
-		s.effects[detect.Duplicate], s.effects[detect.Ignored], st.Skipped, s.incidents)
+	fmt.Fprintf(w, "replay: %s (%s), %s: %s, %s, %s, %d other; %d skipped; %s\n",
+		count(st.Records, "record"), humanBytes(st.Bytes), count(st.SignIns, "sign-in event"), count(s.effects[detect.Failed], "failure"),
+		count(s.effects[detect.Succeeded], "MFA success"), count(s.effects[detect.Duplicate], "duplicate"),
+		s.effects[detect.Ignored], st.Skipped, count(s.incidents, "incident"))
+	if s.config != "" {
+		fmt.Fprintf(w, "detection thresholds from %s\n", s.config)
+	}
 	if st.Skipped > 0 {
 		reasons := make([]string, 0, len(s.reasons))
 		for r := range s.reasons {
@@ -156,4 +160,15 @@ func humanBytes(n int64) string {
 		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d B", n)
+}
+
+// count words a number of things, in the singular or plural.
+func count(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	if strings.HasSuffix(thing, "ss") {
+		return fmt.Sprintf("%d %ses", n, thing)
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }

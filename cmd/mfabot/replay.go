@@ -39,20 +39,20 @@ func cmdReplay(ctx context.Context, args []string, s streams) error {
 	if fs.NArg() == 0 {
 		return &usageError{"no input: name CloudTrail files, directories, or - for standard input"}
 	}
-	cfg, err := loadConfig(configPath(*cfgPath))
+	cfgFile, required := configPath(*cfgPath)
+	cfg, err := loadConfig(cfgFile, required)
 	if err != nil {
 		return err
+	}
+	if _, err := os.Stat(cfgFile); err != nil {
+		cfgFile = ""
 	}
 	engine, err := detect.New(cfg.Detection)
 	if err != nil {
 		return err
 	}
 
-	events, sum, err := readSignIns(ctx, fs.Args(), s, *workers)
-	if err != nil {
-		return err
-	}
-
+	// The store is opened first, so that a store in use fails at once.
 	path := *dbPath
 	if path == "" {
 		dir, err := os.MkdirTemp("", "mfabot-replay-")
@@ -68,6 +68,11 @@ func cmdReplay(ctx context.Context, args []string, s streams) error {
 	}
 	defer st.Close()
 
+	events, sum, err := readSignIns(ctx, fs.Args(), s, *workers)
+	if err != nil {
+		return err
+	}
+	sum.config = cfgFile
 	if err := applyAll(ctx, st, engine, events, &sum); err != nil {
 		return err
 	}
@@ -183,6 +188,8 @@ type summary struct {
 	reasons    map[string]int
 	fileErrors []string
 	incidents  int
+	// config is the configuration file whose thresholds were used, if any.
+	config string
 }
 
 func (s *summary) addProblem(p cloudtrail.Problem) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -116,6 +117,9 @@ func serve(ctx context.Context, cfg config, out outside, log *slog.Logger, ready
 		slackOpts = append(slackOpts, slack.OptionAPIURL(out.slackAPIURL))
 	}
 	api := slack.New(out.botToken, slackOpts...)
+	if err := checkBotToken(ctx, api, log); err != nil {
+		return err
+	}
 	var smOpts []socketmode.Option
 	if out.pingInterval > 0 {
 		smOpts = append(smOpts, socketmode.OptionPingInterval(out.pingInterval))
@@ -135,7 +139,7 @@ func serve(ctx context.Context, cfg config, out outside, log *slog.Logger, ready
 			AlertChannel: cfg.Slack.AlertChannel, Responders: cfg.Slack.Responders, Approvers: cfg.Slack.Approvers,
 			GroupWait: cfg.Slack.GroupWait, DeactivateMFA: cfg.Remediation.DeactivateMFA,
 			SlackIDs: cfg.Users.SlackIDs, IAMTag: cfg.Users.IAMTag, EmailDomain: cfg.Users.EmailDomain,
-			Region: cfg.AWS.Region, LogGroup: cfg.AWS.CloudTrailLogGroup, RunbookURL: cfg.RunbookURL,
+			Account: cfg.AWS.AccountID, Region: cfg.AWS.Region, LogGroup: cfg.AWS.CloudTrailLogGroup, RunbookURL: cfg.RunbookURL,
 		},
 		Now: out.now, Log: log,
 	}
@@ -203,4 +207,21 @@ func setEndpoint(dst **string, url string) {
 	if url != "" {
 		*dst = aws.String(url)
 	}
+}
+
+// checkBotToken asks Slack who the bot token belongs to, so that a wrong
+// token stops mfabot at once with a clear message. When Slack cannot be
+// reached the bot starts anyway: its work waits in the store.
+func checkBotToken(ctx context.Context, api *slack.Client, log *slog.Logger) error {
+	resp, err := api.AuthTestContext(ctx)
+	var se slack.SlackErrorResponse
+	switch {
+	case err == nil:
+		log.Info("slack bot token accepted", "team", resp.Team, "bot_user", resp.UserID)
+		return nil
+	case errors.As(err, &se) && slices.Contains([]string{"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired", "not_allowed_token_type"}, se.Err):
+		return fmt.Errorf("slack refused SLACK_BOT_TOKEN (auth.test: %s); use the bot token (xoxb-…) of the app installed from manifest.yml", se.Err)
+	}
+	log.Warn("could not check the slack bot token; starting anyway", "err", err)
+	return nil
 }

@@ -85,7 +85,7 @@ func Decode(ctx context.Context, r io.Reader, source string, h Handler) (Stats, 
 	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
-			return Stats{}, fmt.Errorf("%s: gzip: %w", source, err)
+			return Stats{}, fmt.Errorf("%s: %w", source, err)
 		}
 		defer zr.Close()
 		in = zr
@@ -133,9 +133,16 @@ func (d *decoder) run() error {
 		}
 		return d.values()
 	default:
-		return fmt.Errorf("%s: %w: starts with %q", d.src, ErrNotJSON, c)
+		// Perhaps JSON Lines whose first line is damaged: skip it and
+		// read on, giving up if the lines keep failing before any record.
+		sc.lineMode = true
+		return d.values()
 	}
 }
+
+// maxLeadingBadLines is how many malformed lines may open a file before it
+// is taken for something that is not CloudTrail input at all.
+const maxLeadingBadLines = 10
 
 // recordsKey consumes `{"Records":[` when the object starts that way.
 func (d *decoder) recordsKey() bool {
@@ -211,12 +218,28 @@ func (d *decoder) rest() error {
 // malformed line is skipped on its own. Otherwise values may span lines.
 func (d *decoder) values() error {
 	sc := d.sc
-	for first := true; ; first = false {
-		if _, ok := sc.peek(); !ok {
+	bad := 0
+	for first := !sc.lineMode; ; first = false {
+		c, ok := sc.peek()
+		if !ok {
+			if bad > 0 && bad == d.index {
+				return fmt.Errorf("%s: %w: no line holds a JSON value", d.src, ErrNotJSON)
+			}
 			return d.ioErr()
 		}
 		if err := d.ctx.Err(); err != nil {
 			return err
+		}
+		if bad >= maxLeadingBadLines && bad == d.index {
+			return fmt.Errorf("%s: %w: the first %d lines hold no JSON value", d.src, ErrNotJSON, bad)
+		}
+		if c != '{' && c != '[' {
+			d.problem(d.index, sc.line, fmt.Sprintf("not a JSON object: starts with %q", c))
+			d.index++
+			bad++
+			sc.lineMode = true
+			sc.skipLine()
+			continue
 		}
 		startLine := sc.line
 		v, line, err := sc.value()
@@ -227,6 +250,7 @@ func (d *decoder) values() error {
 			}
 			d.problem(d.index, line, se.msg)
 			d.index++
+			bad++
 			if sc.lineMode {
 				sc.skipLine()
 			}

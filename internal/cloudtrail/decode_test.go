@@ -147,6 +147,8 @@ func TestInputShapes(t *testing.T) {
 		{"CloudWatch Logs message", `{"timestamp":1,"message":` + jsonString(rec("e1")) + "}\n", 1, nil},
 		{"log file inside JSON lines", `{"Records":[` + rec("e1") + "," + rec("e2") + "]}\n" + rec("e3") + "\n", 3, nil},
 		{"empty log file", `{"Records":[]}`, 0, nil},
+		{"damaged first line of JSON lines", "garbage first\n" + rec("e1") + "\n" + rec("e2"), 2, []string{"in.json: record 0 (line 1): not a JSON object: starts with 'g'"}},
+		{"damaged line in the middle", rec("e1") + "\nnot json\n" + rec("e2"), 2, []string{"in.json: record 1 (line 2): not a JSON object: starts with 'n'"}},
 		{"empty input", "", 0, nil},
 		{"byte order mark", "\xef\xbb\xbf" + rec("e1"), 1, nil},
 		{"a number in the Records array", `{"Records":[1,` + rec("e1") + "]}", 1, []string{"in.json: record 0 (line 1): record is not a JSON object"}},
@@ -185,9 +187,11 @@ func jsonString(s string) string {
 }
 
 func TestNotJSON(t *testing.T) {
-	c := decodeString(t, "hello")
-	if !errors.Is(c.err, ErrNotJSON) {
-		t.Fatalf("err: got %v, want ErrNotJSON", c.err)
+	for _, in := range []string{"hello", "\x00\x01binary\n\xff\xfe\n", strings.Repeat("# a text file\n", 20)} {
+		c := decodeString(t, in)
+		if !errors.Is(c.err, ErrNotJSON) {
+			t.Errorf("%q: got %v, want ErrNotJSON", in[:5], c.err)
+		}
 	}
 }
 
@@ -247,6 +251,9 @@ func TestWalk(t *testing.T) {
 	write("notes.txt", "not read")
 	write(".hidden/c.json", "not read")
 	write("broken.json.gz", "\x1f\x8bnot gzip at all")
+	if err := os.Symlink(filepath.Join(dir, "AWSLogs/1/CloudTrail/eu-north-1/b.json"), filepath.Join(dir, "linked.json")); err != nil {
+		t.Fatal(err)
+	}
 
 	var mu sync.Mutex
 	var ids []string
@@ -262,8 +269,8 @@ func TestWalk(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Walk: %v", err)
 	}
-	if st.SignIns != 4 || len(ids) != 4 {
-		t.Errorf("sign-ins: got %d (%v), want 4 (g1, j1, j2, s1)", st.SignIns, ids)
+	if st.SignIns != 6 || len(ids) != 6 {
+		t.Errorf("sign-ins: got %d (%v), want 6 (g1, j1, j2 twice through the link, s1)", st.SignIns, ids)
 	}
 	if strings.Join(fileErrs, ",") != "broken.json.gz" {
 		t.Errorf("file errors: got %v, want broken.json.gz", fileErrs)

@@ -23,7 +23,12 @@ type FileError struct {
 	Err  error
 }
 
-func (e *FileError) Error() string { return e.Path + ": " + e.Err.Error() }
+func (e *FileError) Error() string {
+	if msg := e.Err.Error(); strings.HasPrefix(msg, e.Path+":") {
+		return msg
+	}
+	return e.Path + ": " + e.Err.Error()
+}
 func (e *FileError) Unwrap() error { return e.Err }
 
 // ErrNoInput is returned when a named path does not exist or cannot be read.
@@ -171,7 +176,15 @@ func expand(paths []string) ([]string, error) {
 				}
 				return nil
 			}
-			if d.Type().IsRegular() && isLogName(name) {
+			regular := d.Type().IsRegular()
+			if d.Type()&fs.ModeSymlink != 0 {
+				// Follow links to files; a link to a directory is not
+				// walked, so that a loop cannot trap the walk.
+				if info, err := os.Stat(path); err == nil {
+					regular = info.Mode().IsRegular()
+				}
+			}
+			if regular && isLogName(name) {
 				found = append(found, path)
 			}
 			return nil

@@ -29,7 +29,7 @@ type Querier interface {
 
 // Names of the investigation steps, in the order Report.Steps lists them.
 const (
-	StepFailures = "Failed sign-ins in the last hour (Logs Insights)"
+	StepFailures = "Failed sign-ins around the incident (Logs Insights)"
 	StepLogins   = "Recent successful sign-ins (Logs Insights)"
 	StepDevices  = "MFA devices (IAM)"
 )
@@ -113,7 +113,14 @@ func (iv *Investigator) Run(ctx context.Context, inc *incident.Incident) Report 
 		return Report{Finding: Inconclusive, Why: "There is no incident to investigate.", Next: NextInconclusive}
 	}
 	now := iv.cfg.Now()
-	rep := Report{IncidentID: inc.ID, User: inc.Subject.User, Account: inc.Subject.Account, Window: iv.cfg.Window}
+	// The failures are searched from an hour before the incident's first
+	// failure (or the last hour, if that is earlier) until now, so that an
+	// incident investigated hours later still shows its own failures.
+	from := now.Add(-iv.cfg.Window)
+	if f := inc.FirstSeen.Add(-iv.cfg.Window); !inc.FirstSeen.IsZero() && f.Before(from) {
+		from = f
+	}
+	rep := Report{IncidentID: inc.ID, User: inc.Subject.User, Account: inc.Subject.Account, Window: now.Sub(from).Round(time.Minute)}
 	steps := []Step{{Name: StepFailures}, {Name: StepLogins}, {Name: StepDevices}}
 
 	if reason := notIAMUser(inc.Subject); reason != "" {
@@ -126,7 +133,7 @@ func (iv *Investigator) Run(ctx context.Context, inc *incident.Incident) Report 
 		wg.Add(3)
 		go func() {
 			defer wg.Done()
-			rep.Failures, steps[0].Err = iv.logins(ctx, inc, iv.cfg.FailedQuery, user, now.Add(-iv.cfg.Window), now, failuresLimit)
+			rep.Failures, steps[0].Err = iv.logins(ctx, inc, iv.cfg.FailedQuery, user, from, now, failuresLimit)
 		}()
 		go func() {
 			defer wg.Done()

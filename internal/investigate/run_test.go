@@ -115,7 +115,7 @@ func TestRunAllStepsSucceed(t *testing.T) {
 	if rep.Devices[0].Serial != rPhone {
 		t.Fatalf("device: got %q, want %q", rep.Devices[0].Serial, rPhone)
 	}
-	if rep.IncidentID != "inc-7" || rep.User != rUser || rep.Account != "123456789012" || rep.Window != time.Hour {
+	if rep.IncidentID != "inc-7" || rep.User != rUser || rep.Account != "123456789012" || rep.Window != 70*time.Minute {
 		t.Fatalf("report header: got %q %q %q %v", rep.IncidentID, rep.User, rep.Account, rep.Window)
 	}
 	for _, q := range e.logs.Queries() {
@@ -123,8 +123,8 @@ func TestRunAllStepsSucceed(t *testing.T) {
 			t.Fatalf("query group/end: got %q %v, want %q %v", q.LogGroupName, q.End, rGroup, rNow)
 		}
 		if strings.Contains(q.QueryString, `"Failure"`) {
-			if !q.Start.Equal(rNow.Add(-time.Hour)) || q.Limit != 100 {
-				t.Fatalf("failures query: got start %v limit %d, want %v, 100", q.Start, q.Limit, rNow.Add(-time.Hour))
+			if !q.Start.Equal(rNow.Add(-70*time.Minute)) || q.Limit != 100 {
+				t.Fatalf("failures query: got start %v limit %d, want %v, 100", q.Start, q.Limit, rNow.Add(-70*time.Minute))
 			}
 		} else if !q.Start.Equal(rNow.Add(-30*24*time.Hour)) || q.Limit != 10 {
 			t.Fatalf("recent query: got start %v limit %d, want %v, 10", q.Start, q.Limit, rNow.Add(-30*24*time.Hour))
@@ -257,5 +257,31 @@ func TestRunSkipsSubjectsWithoutIAMUser(t *testing.T) {
 func TestNewRequiresDependencies(t *testing.T) {
 	if _, err := investigate.New(investigate.Config{}); err == nil {
 		t.Fatalf("New with nothing: got nil error, want one")
+	}
+}
+
+// TestFailuresWindowFollowsTheIncident investigates an incident three hours
+// old: the failures query must reach back to an hour before its first
+// failure, not just the last hour.
+func TestFailuresWindowFollowsTheIncident(t *testing.T) {
+	e := newEnv(t, 5*time.Second)
+	e.logs.SetResponder(respond(twoFailures, recentLogins))
+	inc := userIncident()
+	inc.FirstSeen, inc.LastSeen = rNow.Add(-3*time.Hour), rNow.Add(-170*time.Minute)
+	rep := e.inv.Run(context.Background(), inc)
+	if rep.Window != 4*time.Hour {
+		t.Fatalf("window: got %v, want 4h", rep.Window)
+	}
+	found := false
+	for _, q := range e.logs.Queries() {
+		if strings.Contains(q.QueryString, `"Failure"`) {
+			found = true
+			if want := rNow.Add(-4 * time.Hour); !q.Start.Equal(want) {
+				t.Fatalf("failures query start: got %v, want %v", q.Start, want)
+			}
+		}
+	}
+	if !found {
+		t.Fatal("no failures query")
 	}
 }
