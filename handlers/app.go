@@ -39,6 +39,13 @@ type ViewOpener interface {
 	OpenViewContext(ctx context.Context, triggerID string, view slack.ModalViewRequest) (*slack.ViewResponse, error)
 }
 
+// History reads messages back (conversations.history and .replies), to
+// find a message whose posting was cut short by a crash.
+type History interface {
+	GetConversationHistoryContext(ctx context.Context, params *slack.GetConversationHistoryParameters) (*slack.GetConversationHistoryResponse, error)
+	GetConversationRepliesContext(ctx context.Context, params *slack.GetConversationRepliesParameters) ([]slack.Message, bool, string, error)
+}
+
 // Slack is every Slack call the handlers make; *slack.Client and
 // *socketmode.Client satisfy it.
 type Slack interface {
@@ -47,6 +54,7 @@ type Slack interface {
 	DMOpener
 	UserFinder
 	ViewOpener
+	History
 }
 
 // IAMUsers reads an IAM user's tag (the Slack user ID mapping).

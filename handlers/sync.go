@@ -229,6 +229,23 @@ func (s *Syncer) syncAlert(ctx context.Context, al *incident.Alert, v AlertView)
 	}
 	m := AlertMessage(v)
 	if al.TS == "" {
+		if ts, err := a.adopt(ctx, al, postAlert, a.Cfg.AlertChannel, ""); err != nil {
+			return err
+		} else if ts != "" {
+			// Found; the update below brings it to the current state.
+			al.Channel, al.TS = a.Cfg.AlertChannel, ts
+			if err := a.withAlert(context.WithoutCancel(ctx), al.IncidentID, func(cur *incident.Alert) error {
+				cur.Channel, cur.TS = al.Channel, ts
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+	}
+	if al.TS == "" {
+		if err := a.beginPost(ctx, al.IncidentID, postAlert); err != nil {
+			return err
+		}
 		ch, ts, err := a.Slack.PostMessageContext(ctx, a.Cfg.AlertChannel, msgOptions(m)...)
 		if err != nil {
 			return fmt.Errorf("post alert: %w", err)
@@ -288,6 +305,26 @@ func (s *Syncer) syncPrompt(ctx context.Context, al *incident.Alert, inc *incide
 	rev := al.Rev
 	m := ResetPrompt(*al.Reset, inc)
 	if al.Reset.MessageTS == "" {
+		ts, err := a.adopt(ctx, al, postPrompt, al.Channel, al.TS)
+		if err != nil {
+			return err
+		}
+		if ts != "" {
+			al.Reset.MessageTS = ts
+			if err := a.withAlert(context.WithoutCancel(ctx), al.IncidentID, func(cur *incident.Alert) error {
+				if cur.Reset != nil {
+					cur.Reset.MessageTS = ts
+				}
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+	}
+	if al.Reset.MessageTS == "" {
+		if err := a.beginPost(ctx, al.IncidentID, postPrompt); err != nil {
+			return err
+		}
 		opts := append(msgOptions(m), slack.MsgOptionTS(al.TS))
 		_, ts, err := a.Slack.PostMessageContext(ctx, al.Channel, opts...)
 		if err != nil {
@@ -339,9 +376,27 @@ func (s *Syncer) syncDM(ctx context.Context, al *incident.Alert, inc *incident.I
 			return err
 		}
 	}
+	if al.DMTS == "" {
+		ts, err := a.adopt(ctx, al, postDM, al.DMChannel, "")
+		if err != nil {
+			return err
+		}
+		if ts != "" {
+			al.DMTS = ts
+			if err := a.withAlert(context.WithoutCancel(ctx), al.IncidentID, func(cur *incident.Alert) error {
+				cur.DMTS = ts
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+	}
 	if al.DMTS == "" || al.DMRev < rev {
 		m := UserDM(inc, al.Answer)
 		if al.DMTS == "" {
+			if err := a.beginPost(ctx, al.IncidentID, postDM); err != nil {
+				return err
+			}
 			_, ts, err := a.Slack.PostMessageContext(ctx, al.DMChannel, msgOptions(m)...)
 			if err != nil {
 				return fmt.Errorf("post DM: %w", err)

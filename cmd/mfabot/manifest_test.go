@@ -15,6 +15,7 @@ var wantBotScopes = []string{
 	"chat:write",       // alerts, updates, thread lines, DMs, ephemerals
 	"commands",         // /mfa
 	"groups:history",   // message events for thread replies, private alert channel
+	"im:history",       // re-reading the bot's DMs after a crash (no events)
 	"im:write",         // conversations.open for DMs
 	"users:read",       // needed with users:read.email
 	"users:read.email", // users.lookupByEmail

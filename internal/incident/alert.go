@@ -21,6 +21,10 @@ type Alert struct {
 	Channel   string `json:"channel,omitempty"`
 	TS        string `json:"ts,omitempty"`
 	PostedRev int64  `json:"posted_rev,omitempty"`
+	// Posting records when a first post of the alert, the reset prompt or
+	// the DM was attempted, by message; after a crash the syncer looks
+	// for a message posted since then before posting again.
+	Posting map[string]time.Time `json:"posting,omitempty"`
 
 	// SlackUser is the affected person's Slack user ID, once found.
 	SlackUser  string    `json:"slack_user,omitempty"`
