@@ -44,6 +44,11 @@ func (a *App) beginPost(ctx context.Context, id, kind string) error {
 // began, carrying the incident's identifying button. It returns its ts, or
 // "" when there is none or no attempt was made.
 func (a *App) adopt(ctx context.Context, al *incident.Alert, kind, channel, threadTS string) (string, error) {
+	return a.find(ctx, al, kind, channel, threadTS, func(m slack.Message) bool { return carries(m, markerAction[kind], al.IncidentID) })
+}
+
+// find is adopt with any test of the message.
+func (a *App) find(ctx context.Context, al *incident.Alert, kind, channel, threadTS string, match func(slack.Message) bool) (string, error) {
 	since, ok := al.Posting[kind]
 	if !ok {
 		return "", nil
@@ -65,7 +70,7 @@ func (a *App) adopt(ctx context.Context, al *incident.Alert, kind, channel, thre
 		}
 	}
 	for _, m := range msgs {
-		if carries(m, markerAction[kind], al.IncidentID) {
+		if match(m) {
 			a.log().Warn("found a message posted before a crash; adopting it instead of posting again",
 				"incident", al.IncidentID, "message", kind, "ts", m.Timestamp)
 			return m.Timestamp, nil

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -278,23 +279,51 @@ func (s *Syncer) syncThread(ctx context.Context, al *incident.Alert) error {
 		return err
 	}
 	for _, m := range q {
-		opts := []slack.MsgOption{slack.MsgOptionText(m.Msg.Text, false), slack.MsgOptionTS(al.TS)}
-		if len(m.Msg.Blocks) > 0 {
-			var blocks slack.Blocks
-			if err := json.Unmarshal(m.Msg.Blocks, &blocks); err != nil {
-				return fmt.Errorf("queued blocks of %s: %w", al.IncidentID, err)
-			}
-			opts = append(opts, slack.MsgOptionBlocks(blocks.BlockSet...))
-		}
-		if m.Msg.Broadcast {
-			opts = append(opts, slack.MsgOptionBroadcast())
-		}
-		if _, _, err := a.Slack.PostMessageContext(ctx, al.Channel, opts...); err != nil {
-			return fmt.Errorf("post thread line: %w", err)
-		}
-		if err := a.update(context.WithoutCancel(ctx), func(tx *store.Tx) error { return tx.DropThread(al.IncidentID, m.Seq) }); err != nil {
+		kind := "thread:" + strconv.FormatUint(m.Seq, 10)
+		ts, err := a.find(ctx, al, kind, al.Channel, al.TS, func(x slack.Message) bool { return x.Text == m.Msg.Text })
+		if err != nil {
 			return err
 		}
+		if ts == "" {
+			if err := a.beginPost(ctx, al.IncidentID, kind); err != nil {
+				return err
+			}
+			if err := s.postThread(ctx, al, m.Msg); err != nil {
+				return err
+			}
+		}
+		if err := a.update(context.WithoutCancel(ctx), func(tx *store.Tx) error {
+			if err := tx.DropThread(al.IncidentID, m.Seq); err != nil {
+				return err
+			}
+			cur, err := tx.Alert(al.IncidentID)
+			if err != nil || cur == nil {
+				return err
+			}
+			delete(cur.Posting, kind)
+			return tx.PutAlert(cur)
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// postThread posts one queued message in the alert's thread.
+func (s *Syncer) postThread(ctx context.Context, al *incident.Alert, m incident.ThreadMessage) error {
+	opts := []slack.MsgOption{slack.MsgOptionText(m.Text, false), slack.MsgOptionTS(al.TS)}
+	if len(m.Blocks) > 0 {
+		var blocks slack.Blocks
+		if err := json.Unmarshal(m.Blocks, &blocks); err != nil {
+			return fmt.Errorf("queued blocks of %s: %w", al.IncidentID, err)
+		}
+		opts = append(opts, slack.MsgOptionBlocks(blocks.BlockSet...))
+	}
+	if m.Broadcast {
+		opts = append(opts, slack.MsgOptionBroadcast())
+	}
+	if _, _, err := s.App.Slack.PostMessageContext(ctx, al.Channel, opts...); err != nil {
+		return fmt.Errorf("post thread line: %w", err)
 	}
 	return nil
 }
