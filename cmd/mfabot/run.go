@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	iofs "io/fs"
 	"log/slog"
 	"os"
 	"slices"
@@ -71,6 +72,9 @@ func cmdRun(ctx context.Context, args []string, s streams) error {
 	}
 	path, _ := configPath(*cfgPath)
 	cfg, err := loadConfig(path, true)
+	if errors.Is(err, iofs.ErrNotExist) {
+		return fmt.Errorf("%w\nstart from the example: cp mfabot.example.yml mfabot.yml (or pass --config FILE, or set MFABOT_CONFIG)", err)
+	}
 	if err != nil {
 		return err
 	}
