@@ -123,31 +123,12 @@ func (tx *Tx) TouchIPTarget(account, ip, target string, at, since time.Time, mfa
 		return detect.IPTarget{}, err
 	}
 	var t detect.IPTarget
-	fresh := true
 	if data := b.Get(key); data != nil {
 		if t, err = decodeIPTarget(key, data); err != nil {
 			return detect.IPTarget{}, fmt.Errorf("touch ip target: %w", err)
 		}
-		fresh = t.Last.Before(since)
 	}
-	if fresh {
-		t = detect.IPTarget{Target: target, First: at, Last: at}
-	}
-	t.Count++
-	if at.Before(t.First) {
-		t.First = at
-	}
-	if at.After(t.Last) {
-		t.Last = at
-	}
-	switch mfa {
-	case incident.StageMFA:
-		t.MFAYes++
-	case incident.StagePassword:
-		t.MFANo++
-	default:
-		t.MFAUnknown++
-	}
+	t = t.Touch(target, at, since, mfa)
 	data, err := json.Marshal(&t)
 	if err != nil {
 		return detect.IPTarget{}, fmt.Errorf("touch ip target %q: encode: %w", key, err)

@@ -113,25 +113,7 @@ func (m *MemState) TouchIPTarget(account, ip, target string, at, since time.Time
 	if m.targets[k] == nil {
 		m.targets[k] = map[string]IPTarget{}
 	}
-	t, ok := m.targets[k][target]
-	if !ok || t.Last.Before(since) {
-		t = IPTarget{Target: target, First: at, Last: at}
-	}
-	t.Count++
-	if at.Before(t.First) {
-		t.First = at
-	}
-	if at.After(t.Last) {
-		t.Last = at
-	}
-	switch mfa {
-	case incident.StageMFA:
-		t.MFAYes++
-	case incident.StagePassword:
-		t.MFANo++
-	default:
-		t.MFAUnknown++
-	}
+	t := m.targets[k][target].Touch(target, at, since, mfa)
 	m.targets[k][target] = t
 	return t, nil
 }

@@ -58,3 +58,27 @@ type IPTarget struct {
 // HiddenTargetPrefix starts the placeholder target of a failure whose user
 // name CloudTrail hid; the event id follows it.
 const HiddenTargetPrefix = "?"
+
+// Touch returns the tally after one more failure at at. A tally last
+// touched before since, or an empty one, starts afresh for target.
+func (t IPTarget) Touch(target string, at, since time.Time, mfa incident.Stage) IPTarget {
+	if t.Target == "" || t.Last.Before(since) {
+		t = IPTarget{Target: target, First: at, Last: at}
+	}
+	t.Count++
+	if at.Before(t.First) {
+		t.First = at
+	}
+	if at.After(t.Last) {
+		t.Last = at
+	}
+	switch mfa {
+	case incident.StageMFA:
+		t.MFAYes++
+	case incident.StagePassword:
+		t.MFANo++
+	default:
+		t.MFAUnknown++
+	}
+	return t
+}
