@@ -281,3 +281,11 @@ func TestWalk(t *testing.T) {
 		t.Fatalf("missing path: got %v, want ErrNoInput wrapping ErrNotExist", err)
 	}
 }
+
+func TestOversizedValueIsRefusedNotBuffered(t *testing.T) {
+	huge := `{"eventSource":"signin.amazonaws.com","pad":"` + strings.Repeat("x", maxValueSize) + `"}`
+	c := decodeString(t, huge)
+	if !errors.Is(c.err, errTooLarge) {
+		t.Fatalf("err: got %v, want errTooLarge", c.err)
+	}
+}

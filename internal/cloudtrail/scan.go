@@ -26,12 +26,15 @@ type scanner struct {
 }
 
 const (
-	scanBufSize  = 256 << 10
-	maxValueSize = 256 << 20
+	scanBufSize = 256 << 10
+	// maxValueSize bounds one JSON value, and so the decoder's memory: a
+	// CloudTrail record is at most 256 KB, and a log file read as one
+	// value (when Records is not its first key) is rarely near this.
+	maxValueSize = 32 << 20
 )
 
 // errTooLarge is returned for a single value larger than maxValueSize.
-var errTooLarge = errors.New("value larger than 256 MiB")
+var errTooLarge = errors.New("a single JSON value is larger than 32 MiB; CloudTrail records are at most 256 KB")
 
 // syntaxError describes malformed JSON at a line.
 type syntaxError struct {
