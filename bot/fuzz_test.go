@@ -56,6 +56,60 @@ func fzRun(t *testing.T, evt socketmode.Event, payload []byte) (*fzHandler, bool
 	return h, true
 }
 
+// fzSameAsJournal checks that decodeRequest, which rebuilds journalled
+// envelopes after a restart, decodes a payload exactly as the Socket Mode
+// client did (err and data are the client's result).
+func fzSameAsJournal(t *testing.T, typ socketmode.EventType, payload []byte, err error, data any) {
+	t.Helper()
+	evt, jerr := decodeRequest(string(typ), payload)
+	if (jerr == nil) != (err == nil) {
+		t.Fatalf("%s %q: the client's decode says %v, the journal's %v", typ, payload, err, jerr)
+	}
+	if err == nil && (evt.Type != typ || !reflect.DeepEqual(evt.Data, data)) {
+		t.Fatalf("%s %q: the journal decodes %+v, the client %+v", typ, payload, evt.Data, data)
+	}
+}
+
+// fzSlash is the part of a slash command payload the bot reads, decoded
+// independently of slack-go's types.
+type fzSlash struct {
+	Command     string `json:"command"`
+	UserID      string `json:"user_id"`
+	ChannelID   string `json:"channel_id"`
+	Text        string `json:"text"`
+	ResponseURL string `json:"response_url"`
+}
+
+// fzSlashCommand decodes a payload as a slash_commands envelope, routes it
+// and runs the job: /mfa gives exactly one SlashRequest with user,
+// channel, text and response URL copied verbatim; another app's command
+// routes to nothing.
+func fzSlashCommand(t *testing.T, payload []byte) {
+	t.Helper()
+	var cmd slack.SlashCommand
+	err := json.Unmarshal(payload, &cmd)
+	fzSameAsJournal(t, socketmode.EventTypeSlashCommand, payload, err, cmd)
+	if err != nil {
+		return
+	}
+	h, routed := fzRun(t, socketmode.Event{Type: socketmode.EventTypeSlashCommand, Data: cmd,
+		Request: &socketmode.Request{Type: socketmode.RequestTypeSlashCommands, EnvelopeID: "env-fuzz", Payload: payload}}, payload)
+	var raw fzSlash
+	if err := json.Unmarshal(payload, &raw); err != nil {
+		t.Fatalf("slack-go decoded the slash command %q but the plain decode failed: %v", payload, err)
+	}
+	if raw.Command != handlers.SlashCommand {
+		if routed || h.calls() != 0 {
+			t.Fatalf("command %q routed: %q", raw.Command, payload)
+		}
+		return
+	}
+	want := handlers.SlashRequest{User: raw.UserID, Channel: raw.ChannelID, Text: raw.Text, ResponseURL: raw.ResponseURL}
+	if !routed || h.calls() != 1 || len(h.commands) != 1 || h.commands[0] != want {
+		t.Fatalf("slash command %q\ncommands %+v\nwant     %+v", payload, h.commands, want)
+	}
+}
+
 // fzInteraction is the part of an interaction payload the bot reads,
 // decoded independently of slack-go's types.
 type fzInteraction struct {
@@ -104,7 +158,9 @@ const (
 
 // FuzzRouteInteractive decodes raw interactive payloads as the Socket
 // Mode client does (encoding/json into slack.InteractionCallback), routes
-// them and runs the job against a recording handler.
+// them and runs the job against a recording handler. Each payload is also
+// tried as a slash_commands payload (fzSlashCommand), and both decodes
+// are checked against decodeRequest, the journal's decoder.
 //
 // Invariants: no panic; routing does no work itself; a block_actions
 // payload gives one Click per block action (never more than the payload's
@@ -112,7 +168,8 @@ const (
 // the channel and message ts from the container or else from the
 // channel/message; a view_submission gives one Submission with user,
 // callback ID, metadata and every state value copied verbatim; anything
-// else routes to nothing.
+// else routes to nothing; the journal decodes every payload as the client
+// does.
 func FuzzRouteInteractive(f *testing.F) {
 	for _, s := range []string{
 		fzBlockActions,
@@ -132,12 +189,22 @@ func FuzzRouteInteractive(f *testing.F) {
 		`{"TYPE":"block_actions","User":{"ID":"U1"},"actions":[{"block_id":"b","Action_ID":"a","VALUE":"v"}]}`,
 		`{"type":"block_actions","user":{"id":"U1"},"user":{"id":"U2"},"actions":[{"block_id":"b","value":"v1","value":"v2"}]}`,
 		`{}`, `null`, `[]`, `{"type":5}`, `{"type":"block_actions","container":{"attachment_id":"x"}}`,
+		// Slash command payloads (slack-platform reference §1.2).
+		`{"token":"legacy","team_id":"T0FUZZ001","team_domain":"acme","channel_id":"C0FUZZ001","channel_name":"sec-alerts","user_id":"U0FUZZ001","user_name":"priya",` +
+			`"command":"/mfa","text":"show INC-42","api_app_id":"A0FUZZ0001","is_enterprise_install":"false","response_url":"https://hooks.slack.com/commands/T0FUZZ001/1/abc","trigger_id":"1.2.abc"}`,
+		`{"command":"/mfa","text":"note 42 &lt;!channel&gt; it was me","user_id":"U0FUZZ002","channel_id":"D0FUZZ001","is_enterprise_install":true}`,
+		`{"command":"/other","text":"list","user_id":"U0FUZZ003"}`,
+		`{"command":"/MFA","text":"list"}`,
+		`{"command":"/mfa","is_enterprise_install":"maybe"}`,
 	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, payload []byte) {
+		fzSlashCommand(t, payload)
 		var cb slack.InteractionCallback
-		if err := json.Unmarshal(payload, &cb); err != nil {
+		err := json.Unmarshal(payload, &cb)
+		fzSameAsJournal(t, socketmode.EventTypeInteractive, payload, err, cb)
+		if err != nil {
 			return // the Socket Mode client drops the envelope
 		}
 		h, routed := fzRun(t, socketmode.Event{Type: socketmode.EventTypeInteractive, Data: cb,
@@ -220,19 +287,23 @@ func FuzzRouteInteractive(f *testing.F) {
 
 // fzEventsAPI is the part of an events_api payload the bot reads, decoded
 // independently of slack-go's types.
+// The inner event is kept raw first, as slackevents does (so that the
+// last of repeated "event" keys counts).
 type fzEventsAPI struct {
-	Type    string `json:"type"`
-	EventID string `json:"event_id"`
-	Event   struct {
-		Type     string `json:"type"`
-		User     string `json:"user"`
-		BotID    string `json:"bot_id"`
-		SubType  string `json:"subtype"`
-		Channel  string `json:"channel"`
-		ThreadTS string `json:"thread_ts"`
-		TS       string `json:"ts"`
-		Text     string `json:"text"`
-	} `json:"event"`
+	Type    string          `json:"type"`
+	EventID string          `json:"event_id"`
+	Event   json.RawMessage `json:"event"`
+}
+
+type fzMessageEvent struct {
+	Type     string `json:"type"`
+	User     string `json:"user"`
+	BotID    string `json:"bot_id"`
+	SubType  string `json:"subtype"`
+	Channel  string `json:"channel"`
+	ThreadTS string `json:"thread_ts"`
+	TS       string `json:"ts"`
+	Text     string `json:"text"`
 }
 
 // An events_api payload: a thread reply in the alert channel, made up.
@@ -243,7 +314,8 @@ const fzThreadReply = `{"token":"legacy","team_id":"T0FUZZ001","api_app_id":"A0F
 
 // FuzzRouteEventsAPI parses raw events_api payloads as the Socket Mode
 // client does (slackevents.ParseEvent without token verification), routes
-// them and runs the job against a recording handler.
+// them and runs the job against a recording handler; the journal's
+// decodeRequest must parse them the same way.
 //
 // Invariants: no panic; routing does no work itself; a message event
 // gives exactly one MessageEvent whose event ID, user, bot ID, subtype,
@@ -270,6 +342,7 @@ func FuzzRouteEventsAPI(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		ev, err := slackevents.ParseEvent(json.RawMessage(payload), slackevents.OptionNoVerifyToken())
+		fzSameAsJournal(t, socketmode.EventTypeEventsAPI, payload, err, ev)
 		if err != nil {
 			return // the Socket Mode client drops the envelope
 		}
@@ -285,14 +358,18 @@ func FuzzRouteEventsAPI(f *testing.F) {
 			return
 		}
 		var raw fzEventsAPI
+		var inner fzMessageEvent
 		if err := json.Unmarshal(payload, &raw); err != nil {
 			t.Fatalf("slackevents parsed %q but the plain decode failed: %v", payload, err)
 		}
-		if raw.Type != slackevents.CallbackEvent {
-			t.Fatalf("a message event outside an event_callback: %q", payload)
+		if err := json.Unmarshal(raw.Event, &inner); err != nil {
+			t.Fatalf("slackevents parsed the event of %q but the plain decode failed: %v", payload, err)
 		}
-		want := handlers.MessageEvent{EventID: raw.EventID, User: raw.Event.User, BotID: raw.Event.BotID, Subtype: raw.Event.SubType,
-			Channel: raw.Event.Channel, ThreadTS: raw.Event.ThreadTS, TS: raw.Event.TS, Text: raw.Event.Text}
+		if raw.Type != slackevents.CallbackEvent || inner.Type != "message" {
+			t.Fatalf("a message event of type %q outside an event_callback (%q): %q", inner.Type, raw.Type, payload)
+		}
+		want := handlers.MessageEvent{EventID: raw.EventID, User: inner.User, BotID: inner.BotID, Subtype: inner.SubType,
+			Channel: inner.Channel, ThreadTS: inner.ThreadTS, TS: inner.TS, Text: inner.Text}
 		if !routed || len(h.messages) != 1 || h.messages[0] != want {
 			t.Fatalf("payload %q\nmessages %+v\nwant     %+v", payload, h.messages, want)
 		}

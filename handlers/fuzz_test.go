@@ -169,15 +169,17 @@ func fzBalanced(s string) string {
 
 // FuzzEscape checks the text helpers that put outside values (user names,
 // user agents, notes, typed commands) into Slack messages: Escape, the
-// clip family (escape and cut), Truncate (cut plain text) and fitMrkdwn
-// (the last cut of formatted mrkdwn).
+// clip family (escape and cut), Truncate and plain (cut plain text) and
+// fitMrkdwn (the last cut of formatted mrkdwn).
 //
 // Invariants: escaped output never holds <!, a bare < or >, a bare & or
 // a bare @channel/@here/@everyone, and unescapes to the input (control
 // characters blanked); a cut result has at most max runes, ends with "…"
 // and is a prefix of the uncut result, so it never splits an entity or a
 // mention; Truncate keeps short input byte for byte and otherwise keeps
-// exactly max runes; fitMrkdwn keeps formatted mrkdwn well formed.
+// exactly max runes; plain text objects (plain) hold no angle bracket and
+// no bare special mention and fit max; fitMrkdwn keeps formatted mrkdwn
+// well formed.
 //
 // Truncate does not escape (its contract), so it may cut &amp; in text
 // that someone escaped before; no caller hands it escaped text. Entity
@@ -258,6 +260,13 @@ func FuzzEscape(f *testing.F) {
 			rs, ins := []rune(tr), []rune(s)
 			if len(rs) != m || !strings.HasSuffix(tr, ellipsis) || string(rs[:m-1]) != string(ins[:m-1]) {
 				t.Fatalf("Truncate(%q, %d) = %q: want the first %d runes and an ellipsis", s, m, tr, m-1)
+			}
+		}
+
+		if m > 0 {
+			p := plain(s, m).Text
+			if strings.ContainsAny(p, "<>") || specialMentions.MatchString(p) || utf8.RuneCountInString(p) > m {
+				t.Fatalf("plain(%q, %d) = %q: a bracket, a bare special mention or over %d runes", s, m, p, m)
 			}
 		}
 

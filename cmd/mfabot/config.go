@@ -172,6 +172,33 @@ func loadConfig(path string, required bool) (config, error) {
 // the decoder's KnownFields but naming the path), tokens or token-like
 // keys, values of the wrong type, and invalid detection thresholds.
 func parseConfig(b []byte) (config, error) {
+	cfg, err := parseConfigFile(b)
+	return cfg, redactTokens(err)
+}
+
+// tokenRe matches Slack tokens in error text.
+var tokenRe = regexp.MustCompile(`(xox[a-z]?[-.]|xapp-)[^\s"'` + "`" + `]*`)
+
+// redactedError hides tokens in an error's text; errors.Is and errors.As
+// still see the error beneath.
+type redactedError struct {
+	err error
+	msg string
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
+
+// redactTokens makes sure no Slack token reaches an error message, even
+// from the YAML parser's own messages (which quote tags and values).
+func redactTokens(err error) error {
+	if err == nil || !looksLikeToken(err.Error()) {
+		return err
+	}
+	return &redactedError{err, tokenRe.ReplaceAllString(err.Error(), "[token withheld]")}
+}
+
+func parseConfigFile(b []byte) (config, error) {
 	cfg := defaultConfig()
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	var doc yaml.Node
@@ -181,7 +208,7 @@ func parseConfig(b []byte) (config, error) {
 		}
 		return cfg, err
 	}
-	k := keyChecker{lines: map[string]int{}}
+	k := keyChecker{lines: map[string]int{}, budget: maxKeyNodes}
 	k.walk(&doc, reflect.TypeFor[config](), "", 0)
 	var extra yaml.Node
 	switch err := dec.Decode(&extra); {
@@ -222,15 +249,37 @@ func (c config) detectionProblems() []error {
 type keyChecker struct {
 	lines    map[string]int
 	problems []error
+	// budget bounds the nodes visited, so that nested aliases (each one
+	// multiplying the nodes to visit) cannot make the walk take forever.
+	budget int
 }
 
-// maxKeyDepth bounds the walk, so that aliases cannot make it loop.
-const maxKeyDepth = 32
+// maxKeyDepth bounds the walk, so that aliases cannot make it loop;
+// maxKeyNodes bounds the nodes it visits, aliases expanded.
+const (
+	maxKeyDepth = 32
+	maxKeyNodes = 20000
+)
+
+// spend takes one node from the budget, reporting the file once when it
+// runs out.
+func (k *keyChecker) spend() bool {
+	if k.budget == 0 {
+		k.budget = -1
+		k.problems = append(k.problems, &configError{Err: errInvalidConfig,
+			Msg: fmt.Sprintf("the file expands to more than %d values (nested YAML aliases?); write the values out", maxKeyNodes)})
+	}
+	if k.budget < 0 {
+		return false
+	}
+	k.budget--
+	return true
+}
 
 var durationType = reflect.TypeFor[time.Duration]()
 
 func (k *keyChecker) walk(n *yaml.Node, t reflect.Type, path string, depth int) {
-	if n == nil || depth > maxKeyDepth {
+	if n == nil || depth > maxKeyDepth || !k.spend() {
 		return
 	}
 	switch n.Kind {
@@ -266,13 +315,17 @@ func (k *keyChecker) mapping(n *yaml.Node, t reflect.Type, path string, depth in
 				k.merge(vn, t, path, depth)
 				continue
 			}
+			if looksLikeToken(kn.Value) {
+				k.token(joinKey(path, "(a token used as a key)"), kn.Line)
+				continue
+			}
 			p := joinKey(path, kn.Value)
 			ft, ok := fields[kn.Value]
 			switch {
 			case ok:
 				k.lines[p] = kn.Line
 				k.walk(vn, ft, p, depth+1)
-			case looksLikeSecretKey(kn.Value) || holdsToken(vn, depth):
+			case looksLikeSecretKey(kn.Value) || k.holdsToken(vn, depth):
 				k.token(p, kn.Line)
 			default:
 				where := "known top-level keys"
@@ -284,9 +337,14 @@ func (k *keyChecker) mapping(n *yaml.Node, t reflect.Type, path string, depth in
 			}
 		}
 	case reflect.Map:
-		// Map keys are data (IAM user names), so only values are checked.
+		// Map keys are data (IAM user names), so only values are checked,
+		// unless a key is a token.
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			kn, vn := n.Content[i], n.Content[i+1]
+			if looksLikeToken(kn.Value) {
+				k.token(joinKey(path, "(a token used as a key)"), kn.Line)
+				continue
+			}
 			p := joinKey(path, kn.Value)
 			k.lines[p] = kn.Line
 			k.walk(vn, t.Elem(), p, depth+1)
@@ -372,31 +430,31 @@ func looksLikeSecretKey(key string) bool {
 }
 
 // slackTokenPrefixes start Slack bot, user, app-level and other tokens.
-var slackTokenPrefixes = []string{"xoxb-", "xoxp-", "xoxa-", "xoxe.", "xoxe-", "xoxs-", "xoxr-", "xapp-"}
+var slackTokenPrefixes = []string{"xoxb-", "xoxp-", "xoxa-", "xoxc-", "xoxd-", "xoxe.", "xoxe-", "xoxs-", "xoxr-", "xapp-"}
 
-// looksLikeToken reports whether a value is a Slack token.
+// looksLikeToken reports whether a value holds a Slack token anywhere in
+// it ("Bearer xoxb-…", a quoted token, SLACK_BOT_TOKEN=xoxb-…).
 func looksLikeToken(v string) bool {
-	v = strings.TrimSpace(v)
 	for _, p := range slackTokenPrefixes {
-		if strings.HasPrefix(v, p) {
+		if strings.Contains(v, p) {
 			return true
 		}
 	}
 	return false
 }
 
-// holdsToken reports whether any scalar under n is a Slack token.
-func holdsToken(n *yaml.Node, depth int) bool {
-	if n == nil || depth > maxKeyDepth {
+// holdsToken reports whether any scalar under n holds a Slack token.
+func (k *keyChecker) holdsToken(n *yaml.Node, depth int) bool {
+	if n == nil || depth > maxKeyDepth || !k.spend() {
 		return false
 	}
 	if n.Kind == yaml.ScalarNode {
 		return looksLikeToken(n.Value)
 	}
 	if n.Kind == yaml.AliasNode {
-		return holdsToken(n.Alias, depth+1)
+		return k.holdsToken(n.Alias, depth+1)
 	}
-	return slices.ContainsFunc(n.Content, func(c *yaml.Node) bool { return holdsToken(c, depth+1) })
+	return slices.ContainsFunc(n.Content, func(c *yaml.Node) bool { return k.holdsToken(c, depth+1) })
 }
 
 var (
@@ -525,7 +583,7 @@ func (c config) validateForRun() error {
 		}
 	}
 	v.problems = append(v.problems, c.detectionProblems()...)
-	return errors.Join(v.problems...)
+	return redactTokens(errors.Join(v.problems...))
 }
 
 // validator collects problems for validateForRun.

@@ -120,7 +120,8 @@ func normalize(r *record) (SignIn, bool, string) {
 		return SignIn{}, false, "sign-in record without eventID"
 	}
 	t, err := time.Parse(time.RFC3339, string(r.EventTime))
-	if err != nil {
+	if err != nil || t.Year() < 2005 || t.Year() > 9999 {
+		// CloudTrail began in 2013; a time before 2005 is no event time.
 		return SignIn{}, false, "sign-in record with bad eventTime " + quote(string(r.EventTime))
 	}
 	account := string(r.RecipientAccountID)

@@ -227,6 +227,9 @@ func parseLogin(row map[string]string) (Login, error) {
 			return Login{}, fmt.Errorf("row has no usable time: eventTime %q, @timestamp %q", row["eventTime"], row["@timestamp"])
 		}
 	}
+	if t.Year() < 2005 {
+		return Login{}, fmt.Errorf("row's time %s is before CloudTrail existed", t.UTC().Format(time.RFC3339))
+	}
 	return Login{
 		Time:      t.UTC(),
 		Outcome:   row["responseElements.ConsoleLogin"],
