@@ -181,6 +181,9 @@ func (a *App) investigate(ctx context.Context, c Click) error {
 		if err := a.iamPerson(i); err != nil {
 			return err
 		}
+		if err := notActive(i); err != nil {
+			return err
+		}
 		if !al.InvestigatedAt.IsZero() && a.now().Sub(al.InvestigatedAt) < reinvestigateAfter {
 			return refuse("%s was investigated by %s moments ago; the results are in the thread.", i.ID, mentionOf(al.InvestigatedBy))
 		}

@@ -292,6 +292,15 @@ func TestEndToEnd(t *testing.T) {
 	if got := mustMessage(w, a.al.TS); got.EditCount <= edits || !strings.Contains(got.Text+string(got.Blocks), "esolved") {
 		t.Errorf("alert after resolve: %d edits (was %d): %s", got.EditCount, edits, got.Text)
 	}
+	// The resolved alert has no buttons left; forged clicks on it are
+	// refused, audited, and change nothing.
+	refusedBefore := countAudit(t, bot.app.Store, "refused")
+	for _, action := range []string{handlers.ActionInvestigate, handlers.ActionResolve, handlers.ActionRequestReset} {
+		bot.app.HandleClick(ctx, handlers.Click{User: localResponder, Channel: localChannel, MessageTS: a.al.TS, ActionID: action, Value: a.inc.ID})
+	}
+	if got := countAudit(t, bot.app.Store, "refused"); got != refusedBefore+3 {
+		t.Errorf("clicks on a resolved incident: %d refusals audited, want %d", got, refusedBefore+3)
+	}
 	if err := bot.stop(); err != nil && !errors.Is(err, context.Canceled) {
 		t.Fatalf("stop: %v", err)
 	}
