@@ -23,6 +23,9 @@ type Syncer struct {
 	App *App
 	// retry holds, per incident, when to try again after a failure.
 	retry map[string]backoff
+	// pausedUntil is the end of Slack's last Retry-After: nothing is
+	// sent before it, however often the syncer is woken.
+	pausedUntil time.Time
 }
 
 type backoff struct {
@@ -62,6 +65,9 @@ func (s *Syncer) Sync(ctx context.Context) time.Duration {
 	if s.retry == nil {
 		s.retry = map[string]backoff{}
 	}
+	if wait := s.pausedUntil.Sub(a.now()); wait > 0 {
+		return wait
+	}
 	var due []store.Due
 	if err := a.Store.View(ctx, func(tx *store.Tx) error {
 		var err error
@@ -93,7 +99,9 @@ func (s *Syncer) Sync(ctx context.Context) time.Duration {
 		case errors.As(err, &rl):
 			// Slack asked us to slow down: everything waits.
 			a.log().Warn("slack rate limit", "incident", d.IncidentID, "retry_after", rl.RetryAfter)
-			return max(rl.RetryAfter, time.Second)
+			wait := max(rl.RetryAfter, time.Second)
+			s.pausedUntil = a.now().Add(wait)
+			return wait
 		case errors.Is(err, errNotDue):
 			delete(s.retry, d.IncidentID)
 		default:

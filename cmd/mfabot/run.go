@@ -6,6 +6,7 @@ import (
 	"fmt"
 	iofs "io/fs"
 	"log/slog"
+	"net/http"
 	"os"
 	"slices"
 	"strings"
@@ -45,6 +46,9 @@ type outside struct {
 	// `mfabot run`).
 	iamURL, logsURL, sqsURL string
 }
+
+// slackCallTimeout bounds one Slack Web API call.
+const slackCallTimeout = 15 * time.Second
 
 // tokensFromEnv reads the Slack tokens and API URL. Errors never repeat a
 // token's value.
@@ -116,7 +120,9 @@ func serve(ctx context.Context, cfg config, out outside, log *slog.Logger, ready
 		return err
 	}
 
-	slackOpts := []slack.Option{slack.OptionAppLevelToken(out.appToken)}
+	// Every Slack call has a deadline, so that one call that never
+	// answers cannot hold up the rest of the Slack work.
+	slackOpts := []slack.Option{slack.OptionAppLevelToken(out.appToken), slack.OptionHTTPClient(&http.Client{Timeout: slackCallTimeout})}
 	if out.slackAPIURL != "" {
 		slackOpts = append(slackOpts, slack.OptionAPIURL(out.slackAPIURL))
 	}
