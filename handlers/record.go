@@ -81,10 +81,12 @@ func (a *App) Record(ctx context.Context, events []cloudtrail.SignIn) error {
 const recordPruneEvery = time.Second
 
 // Detection changes an alert that is already in the channel with every
-// event of a burst. Those changes are gathered for updateWait (the group
-// wait, within these bounds) and shown by one chat.update, so that a
-// password spray costs a few edits of its alert rather than one per batch
-// of events. Clicks are shown at once (App.change).
+// event of a burst. Changes of its counts and evidence are gathered for
+// updateWait (the group wait, within these bounds) and shown by one
+// chat.update, so that a password spray costs a few edits of its alert
+// rather than one per batch of events. A new classification, severity or
+// status (what the timeline reports) is shown at once, as are clicks
+// (App.change).
 const (
 	minUpdateWait = time.Second
 	maxUpdateWait = 30 * time.Second
@@ -96,7 +98,8 @@ func (a *App) updateWait() time.Duration {
 
 // noteChange updates an incident's alert state after detection changed it:
 // a new incident waits the group window before its first post; a posted one
-// is updated after updateWait; what changed goes on the timeline.
+// is updated at once when its classification, severity or status changed
+// (which goes on the timeline too), and after updateWait otherwise.
 func (a *App) noteChange(st *recordState, inc *incident.Incident, now time.Time) error {
 	tx := st.tx
 	al, err := st.alert(inc.ID)
@@ -104,13 +107,14 @@ func (a *App) noteChange(st *recordState, inc *incident.Incident, now time.Time)
 		return err
 	}
 	snap := incident.SnapshotOf(inc)
+	changed := al != nil && al.Last != snap
 	if al == nil {
 		al = &incident.Alert{IncidentID: inc.ID, DueAt: now.Add(a.Cfg.GroupWait), Last: snap}
 		if _, err := tx.AppendAudit(store.AuditEntry{Time: now, Actor: incident.SystemActor, Action: "detected",
 			IncidentID: inc.ID, Outcome: string(inc.Classification), Detail: inc.Reason}); err != nil {
 			return err
 		}
-	} else if al.Last != snap && al.TS != "" {
+	} else if changed && al.TS != "" {
 		if err := a.timeline(tx, inc.ID, incident.Entry{Time: now, Actor: incident.SystemActor,
 			Action: changeAction(al.Last, snap), Outcome: changeOutcome(inc), Detail: inc.Reason}); err != nil {
 			return err
@@ -121,9 +125,9 @@ func (a *App) noteChange(st *recordState, inc *incident.Incident, now time.Time)
 	al.Rev++
 	due := al.DueAt
 	switch {
-	case al.TS != "":
+	case al.TS != "" && !changed:
 		due = now.Add(a.updateWait())
-	case now.After(due):
+	case al.TS != "" || now.After(due):
 		due = now
 	}
 	st.putAlert(al)
@@ -290,21 +294,14 @@ func (s *recordState) flush(now time.Time) (bool, error) {
 			return false, err
 		}
 	}
-	if len(s.dueOrder) == 0 {
-		return false, nil
-	}
-	waiting, err := s.tx.Dirty()
-	if err != nil {
-		return false, err
-	}
-	known := make(map[string]time.Time, len(waiting))
-	for _, d := range waiting {
-		known[d.IncidentID] = d.At
-	}
 	wake := false
 	for _, id := range s.dueOrder {
 		at := s.due[id]
-		if old, ok := known[id]; !ok || at.Before(old) || !old.After(now) {
+		old, ok, err := s.tx.DirtyAt(id)
+		if err != nil {
+			return false, err
+		}
+		if !ok || at.Before(old) || !old.After(now) {
 			wake = true
 		}
 		if err := s.tx.MarkDirty(id, at); err != nil {

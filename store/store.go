@@ -322,6 +322,24 @@ func (tx *Tx) PruneEvery(now time.Time, every time.Duration) (Pruned, error) {
 	return tx.Prune(now)
 }
 
+// DirtyAt returns when the incident's Slack work is due, and whether it has
+// any waiting (see MarkDirty).
+func (tx *Tx) DirtyAt(id string) (time.Time, bool, error) {
+	b, err := tx.bucket(bucketDirty)
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	v := b.Get([]byte(id))
+	if v == nil {
+		return time.Time{}, false, nil
+	}
+	t, err := decodeTime(v)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("dirty %s: %w", id, err)
+	}
+	return t, true, nil
+}
+
 // Tx is one transaction on the store. It is valid only inside the function
 // given to Store.View or Store.Update, and like bbolt's it must not be
 // shared between goroutines. Write methods fail in a View transaction.

@@ -240,14 +240,14 @@ func (s *SQS) delete(ctx context.Context, msgs []types.Message) bool {
 }
 
 // bufferRequestBody hands net/http a copy of each request's body. The SDK
-// closes a request's body as soon as the response headers arrive, and
-// net/http may still be reading it then (to check it against the
-// Content-Length it sent); it then closes the connection, and the response
-// body is lost although SQS answered. For ReceiveMessage that hides the
-// messages SQS handed out until their visibility timeout ends (30 s by
-// default; seen on about 3% of receives against the local SQS fake from
-// another process, whether or not the SDK retries). A copy that nobody else
-// closes avoids it; the bodies are small.
+// closes a request's body as soon as the response headers arrive, while
+// net/http's writer may not be done with it: the writer then fails and
+// closes the connection under the response, whose body is lost although
+// SQS answered. For ReceiveMessage that hides the messages SQS handed out
+// until their visibility timeout ends (30 s by default). Seen on 1-5% of
+// receives against the local SQS fake from another process, whether or not
+// the SDK retries, and never with a body nobody else closes, which is what
+// this gives net/http; the bodies are small.
 func bufferRequestBody(o *sqs.Options) {
 	if o.HTTPClient != nil {
 		o.HTTPClient = bufferedBodyClient{o.HTTPClient}

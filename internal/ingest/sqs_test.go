@@ -1,11 +1,21 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"reflect"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/mfabot/mfabot/internal/cloudtrail"
 	"github.com/mfabot/mfabot/internal/fakes/awsfake"
@@ -216,3 +226,126 @@ func TestSQSRunNeedsConfiguration(t *testing.T) {
 		t.Fatalf("Run without queue: got nil error, want one")
 	}
 }
+
+// TestSQSReceiversShareTheBacklog queues a backlog: more receive loops
+// than one record at once (never more than Receivers), and every message is
+// recorded and deleted once.
+func TestSQSReceiversShareTheBacklog(t *testing.T) {
+	var inFlight, most atomic.Int32
+	sink := &recSink{} // it holds a lock in Record: count outside it
+	f, src, _ := newSQS(t, sinkFunc(func(ctx context.Context, evs []cloudtrail.SignIn) error {
+		n := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		time.Sleep(5 * time.Millisecond) // a commit
+		return sink.Record(ctx, evs)
+	}))
+	src.Receivers = 4
+	const n = 300
+	for i := range n {
+		f.Send(signInEvent(fmt.Sprintf("1a2b3c4d-%04d-4e5f-8a9b-0c1d2e3f4a5b", i), "nadia.okoro", "198.51.100.23", "Failure", fBase.Add(time.Duration(i)*time.Second)))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	stop := start(t, ctx, cancel, src)
+	waitFor(t, "every message deleted", func() bool { return len(f.Deleted()) == n })
+	stop()
+	if m := most.Load(); m < 2 || m > 4 {
+		t.Fatalf("Records at once: at most %d, want 2 to 4", m)
+	}
+	_, events := sink.snapshot()
+	seen := map[string]bool{}
+	for _, e := range events {
+		if seen[e.EventID] {
+			t.Fatalf("event %s recorded twice", e.EventID)
+		}
+		seen[e.EventID] = true
+	}
+	if len(seen) != n {
+		t.Fatalf("events recorded: %d, want %d", len(seen), n)
+	}
+}
+
+type sinkFunc func(context.Context, []cloudtrail.SignIn) error
+
+func (f sinkFunc) Record(ctx context.Context, evs []cloudtrail.SignIn) error { return f(ctx, evs) }
+
+// TestParseBodiesMatchesParseBody: decoding a receive's bodies together
+// gives every message exactly what decoding it alone gives, whatever else
+// is in the receive.
+func TestParseBodiesMatchesParseBody(t *testing.T) {
+	good := func(i int) string {
+		return signInEvent(fmt.Sprintf("5e6f7a8b-%04d-4c5d-9e0f-1a2b3c4d5e6f", i), "nadia.okoro", "198.51.100.23", "Failure", fBase.Add(time.Duration(i)*time.Second))
+	}
+	var pretty bytes.Buffer
+	if err := json.Indent(&pretty, []byte(good(90)), "", "  "); err != nil {
+		t.Fatal(err)
+	}
+	others := []string{
+		"this is not JSON",
+		`{"hello":"world"}`,
+		otherEvent,
+		eventBridge("AWS Console Sign In via CloudTrail", "aws.signin",
+			`{"eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","eventTime":"2026-05-11T08:00:00Z","userIdentity":"oops"}`),
+		good(91) + " " + good(92), // two events on one line
+		pretty.String(),
+		`{"Records":[` + consoleLogin("5e6f7a8b-0093-4c5d-9e0f-1a2b3c4d5e6f", "ines.moreau", "192.0.2.7", "Failure", fBase) + `]}`,
+		"",
+		"{",
+	}
+	cases := [][]string{{good(1), good(2), good(3)}}
+	for i, o := range others {
+		cases = append(cases, []string{good(10 * i), o, good(10*i + 1)}, []string{o, good(10*i + 2)}, []string{o})
+	}
+	for _, bodies := range cases {
+		var msgs []types.Message
+		for i, b := range bodies {
+			msgs = append(msgs, types.Message{MessageId: aws.String(fmt.Sprint("m", i)), Body: aws.String(b)})
+		}
+		ins, reasons, err := parseBodies(context.Background(), msgs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, m := range msgs {
+			wantIns, wantReason, err := parseBody(context.Background(), m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(ins[i], wantIns) || reasons[i] != wantReason {
+				t.Errorf("body %q among %d: got %d sign-ins, reason %q; alone: %d sign-ins, reason %q",
+					bodies[i], len(bodies), len(ins[i]), reasons[i], len(wantIns), wantReason)
+			}
+		}
+	}
+}
+
+// TestBufferedRequestBody: the client below sees its own copy of the body,
+// which closing the original does not touch.
+func TestBufferedRequestBody(t *testing.T) {
+	var got []byte
+	var orig io.ReadCloser
+	next := doerFunc(func(r *http.Request) (*http.Response, error) {
+		orig.Close() // as the SDK may, while net/http still reads the body
+		b, err := io.ReadAll(r.Body)
+		got = b
+		if r.ContentLength != int64(len(b)) {
+			t.Errorf("content length %d for %d bytes", r.ContentLength, len(b))
+		}
+		return &http.Response{StatusCode: 200, Body: http.NoBody}, err
+	})
+	req, err := http.NewRequest(http.MethodPost, "http://127.0.0.1/", strings.NewReader(`{"QueueUrl":"q"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	orig = req.Body
+	if _, err := (bufferedBodyClient{next}).Do(req); err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != `{"QueueUrl":"q"}` {
+		t.Fatalf("body below: %q", got)
+	}
+}
+
+type doerFunc func(*http.Request) (*http.Response, error)
+
+func (f doerFunc) Do(r *http.Request) (*http.Response, error) { return f(r) }
