@@ -15,6 +15,7 @@ import (
 
 	"github.com/aws/smithy-go"
 
+	"github.com/mfabot/mfabot/internal/awsops"
 	"github.com/mfabot/mfabot/internal/cloudtrail"
 )
 
@@ -31,23 +32,12 @@ type Checkpoints interface {
 	SetCheckpoint(ctx context.Context, source string, t time.Time) error
 }
 
-// Sleeper waits for d or until ctx ends, returning ctx.Err() in that case.
-type Sleeper func(ctx context.Context, d time.Duration) error
+// Sleeper waits for d or until ctx ends, returning ctx.Err() in that case;
+// tests replace it.
+type Sleeper = awsops.Sleeper
 
 // Sleep is the default Sleeper, backed by a timer.
-func Sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+var Sleep Sleeper = awsops.Sleep
 
 // errorCode returns the AWS error code carried by err, or "".
 func errorCode(err error) string {
