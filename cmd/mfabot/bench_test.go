@@ -709,16 +709,9 @@ func interactionWorld(dir string, start time.Time) (*localWorld, error) {
 	// Posting sixty alerts at Slack's one message a second would take a
 	// minute of set-up; the clicks are measured with latency injected
 	// instead.
-	w.slack = slackfake.New(slackfake.Options{
-		Users: []slackfake.User{
-			{ID: localResponder, Name: "sam", RealName: "Sam Responder", Email: "sam@example.com"},
-			{ID: localApprover, Name: "ana", RealName: "Ana Approver", Email: "ana@example.com"},
-			{ID: localApprover2, Name: "lee", RealName: "Lee Approver", Email: "lee@example.com"},
-		},
-		Channels: []slackfake.Channel{{ID: localChannel, Name: "sec-mfa-alerts",
-			Members: []string{slackfake.DefaultBotUserID, localResponder, localApprover, localApprover2}}},
-		DisableRateLimit: true,
-	})
+	opts := w.slackOptions()
+	opts.DisableRateLimit = true
+	w.slack = slackfake.New(opts)
 	w.cfg = defaultConfig()
 	w.cfg.Slack.AlertChannel = localChannel
 	w.cfg.Slack.Responders = []string{localResponder, localApprover}

@@ -34,6 +34,15 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// tail returns the last n bytes of the log.
+func (s *syncBuffer) tail(n int) string {
+	out := s.String()
+	if len(out) > n {
+		out = "…" + out[len(out)-n:]
+	}
+	return out
+}
+
 // running is a bot served in the background on a local world.
 type running struct {
 	app  *handlers.App

@@ -79,15 +79,6 @@ func newLocalWorld(dir string, scenarios []string, start time.Time) (*localWorld
 			w.affected[s.UserName] = fmt.Sprintf("UAFFECTED%d", len(w.failing))
 		}
 	}
-	slackUsers := []slackfake.User{
-		{ID: localResponder, Name: "sam", RealName: "Sam Responder", Email: "sam@example.com"},
-		{ID: localApprover, Name: "ana", RealName: "Ana Approver", Email: "ana@example.com"},
-		{ID: localApprover2, Name: "lee", RealName: "Lee Approver", Email: "lee@example.com"},
-		{ID: localOutsider, Name: "max", RealName: "Max Outsider", Email: "max@example.com"},
-	}
-	for _, u := range w.failing {
-		slackUsers = append(slackUsers, slackfake.User{ID: w.affected[u], Name: u, RealName: u, Email: u + "@example.com"})
-	}
 	for _, u := range users {
 		tags := map[string]string{}
 		if id := w.affected[u]; id != "" {
@@ -100,11 +91,7 @@ func newLocalWorld(dir string, scenarios []string, start time.Time) (*localWorld
 	w.logs = awsfake.NewLogs()
 	w.logs.SetResponder(w.answerQuery)
 	w.sqs = awsfake.NewSQS()
-	w.slack = slackfake.New(slackfake.Options{
-		Users: slackUsers,
-		Channels: []slackfake.Channel{{ID: localChannel, Name: "sec-mfa-alerts",
-			Members: []string{slackfake.DefaultBotUserID, localResponder, localApprover, localApprover2, localOutsider}}},
-	})
+	w.slack = slackfake.New(w.slackOptions())
 
 	w.cfg = defaultConfig()
 	w.cfg.Slack.AlertChannel = localChannel
@@ -126,6 +113,28 @@ func newLocalWorld(dir string, scenarios []string, start time.Time) (*localWorld
 		pingInterval: 5 * time.Second,
 	}
 	return w, nil
+}
+
+// slackOptions describes the local workspace: the responders, approvers
+// and outsider in the alert channel, and a Slack user for every affected
+// person.
+func (w *localWorld) slackOptions() slackfake.Options {
+	users := []slackfake.User{
+		{ID: localResponder, Name: "sam", RealName: "Sam Responder", Email: "sam@example.com"},
+		{ID: localApprover, Name: "ana", RealName: "Ana Approver", Email: "ana@example.com"},
+		{ID: localApprover2, Name: "lee", RealName: "Lee Approver", Email: "lee@example.com"},
+		{ID: localOutsider, Name: "max", RealName: "Max Outsider", Email: "max@example.com"},
+	}
+	for _, u := range w.failing {
+		if id := w.affected[u]; id != "" {
+			users = append(users, slackfake.User{ID: id, Name: u, RealName: u, Email: u + "@example.com"})
+		}
+	}
+	return slackfake.Options{
+		Users: users,
+		Channels: []slackfake.Channel{{ID: localChannel, Name: "sec-mfa-alerts",
+			Members: []string{slackfake.DefaultBotUserID, localResponder, localApprover, localApprover2, localOutsider}}},
+	}
 }
 
 // answerQuery plays CloudWatch Logs Insights over the simulated sign-ins:

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -27,32 +26,8 @@ import (
 // that file alone (rather than reusing e2e_test.go's) so that the two can
 // change independently.
 
-// resLog is a log sink safe for the bot's goroutines.
-type resLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *resLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *resLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// tail returns the last n bytes of the log.
-func (l *resLog) tail(n int) string {
-	s := l.String()
-	if len(s) > n {
-		s = "…" + s[len(s)-n:]
-	}
-	return s
-}
+// resLog is the bot's log, kept for the tail shown when a test fails.
+type resLog = syncBuffer
 
 // newResWorld starts a local world (Slack and AWS fakes) for the
 // scenarios, closed when the test ends. When tune is set, the Slack fake is
@@ -66,20 +41,7 @@ func newResWorld(t *testing.T, scenarios []string, tune func(*slackfake.Options)
 	}
 	t.Cleanup(w.close)
 	if tune != nil {
-		users := []slackfake.User{
-			{ID: localResponder, Name: "sam", RealName: "Sam Responder", Email: "sam@example.com"},
-			{ID: localApprover, Name: "ana", RealName: "Ana Approver", Email: "ana@example.com"},
-			{ID: localApprover2, Name: "lee", RealName: "Lee Approver", Email: "lee@example.com"},
-			{ID: localOutsider, Name: "max", RealName: "Max Outsider", Email: "max@example.com"},
-		}
-		for _, u := range w.failing {
-			users = append(users, slackfake.User{ID: w.affected[u], Name: u, RealName: u, Email: u + "@example.com"})
-		}
-		opts := slackfake.Options{
-			Users: users,
-			Channels: []slackfake.Channel{{ID: localChannel, Name: "sec-mfa-alerts",
-				Members: []string{slackfake.DefaultBotUserID, localResponder, localApprover, localApprover2, localOutsider}}},
-		}
+		opts := w.slackOptions()
 		tune(&opts)
 		w.slack.Close()
 		w.slack = slackfake.New(opts)
